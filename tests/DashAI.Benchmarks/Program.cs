@@ -1,0 +1,12 @@
+// Benchmark commands print one JSON line of figures each; see README ("Benchmarks").
+return args.FirstOrDefault() switch
+{
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: DashAI.Benchmarks <command> [options]");
+    Console.Error.WriteLine("commands: (none yet)");
+    return 2;
+}
