@@ -199,7 +199,8 @@ internal sealed class QueueTriggerListener
         var request = new InvocationRequest { InvocationId = Guid.NewGuid().ToString(), FunctionId = _function.FunctionId };
         request.InputData.Add(new ParameterBinding { Name = _trigger.Name, Data = data });
         request.TriggerMetadata["QueueTrigger"] = new TypedData { String = text };
-        request.TriggerMetadata["DequeueCount"] = new TypedData { Int = message.DequeueCount };
+        // The host sends numbers and times as JSON; the worker does not read TypedData.Int.
+        request.TriggerMetadata["DequeueCount"] = new TypedData { Json = message.DequeueCount.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         request.TriggerMetadata["Id"] = new TypedData { String = message.MessageId };
         request.TriggerMetadata["PopReceipt"] = new TypedData { String = message.PopReceipt };
         AddTime(request, "InsertionTime", message.InsertedOn);

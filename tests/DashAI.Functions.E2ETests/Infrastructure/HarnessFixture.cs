@@ -1,0 +1,74 @@
+using Azure.Storage.Queues;
+using DashAI.Functions.HostHarness;
+
+namespace DashAI.Functions.E2ETests.Infrastructure;
+
+/// <summary>
+/// Azurite plus the host harness running one built function app. Everything it started is stopped on dispose,
+/// also when a test failed or the startup itself failed half-way.
+/// </summary>
+public abstract class HarnessFixture : IAsyncLifetime
+{
+    private readonly string _appProject;
+    private AzuriteProcess? _azurite;
+
+    protected HarnessFixture(string appProject, string logName)
+    {
+        _appProject = appProject;
+        Log = new HarnessLog(logName);
+    }
+
+    public HarnessLog Log { get; }
+
+    public FunctionsHostHarness Harness { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public string StorageConnectionString => _azurite!.ConnectionString;
+
+    /// <summary>A queue client using the host's message encoding (base64).</summary>
+    public QueueClient Queue(string name) =>
+        new(StorageConnectionString, name, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+
+    protected virtual IDictionary<string, string> AppSettings => new Dictionary<string, string>();
+
+    public async Task InitializeAsync()
+    {
+        try
+        {
+            _azurite = AzuriteProcess.Start();
+            Harness = await FunctionsHostHarness.StartAsync(new HarnessOptions
+            {
+                AppPath = RepoRoot.AppOutput(_appProject),
+                StorageConnectionString = _azurite.ConnectionString,
+                AppSettings = AppSettings,
+                LoggerFactory = Log.Factory,
+                // Tests want queued work picked up within a second whatever host.json's maxPollingInterval says.
+                MaxPollingIntervalCap = TimeSpan.FromSeconds(1),
+            });
+            Client = Harness.CreateClient();
+        }
+        catch (Exception ex)
+        {
+            await DisposeAsync();
+            throw new InvalidOperationException($"The harness did not start: {ex.Message}{Environment.NewLine}{Log.Tail()}", ex);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        try
+        {
+            if (Harness is not null)
+            {
+                await Harness.DisposeAsync();
+            }
+        }
+        finally
+        {
+            _azurite?.Dispose();
+            Log.Dispose();
+        }
+    }
+}
