@@ -48,6 +48,9 @@ public sealed class FunctionsHostHarness : IAsyncDisposable
 
     public IReadOnlyList<FunctionDescriptor> Functions { get; private set; } = [];
 
+    /// <summary>The worker's process id (e.g. for a test script's sweep of leftover processes).</summary>
+    public int? WorkerProcessId => _worker?.Id;
+
     internal HostJsonSettings HostSettings { get; private set; } = new();
 
     internal string StorageConnectionString => _options.StorageConnectionString;

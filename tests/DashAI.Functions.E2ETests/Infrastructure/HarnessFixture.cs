@@ -11,6 +11,7 @@ public abstract class HarnessFixture : IAsyncLifetime
 {
     private readonly string _appProject;
     private AzuriteProcess? _azurite;
+    private string? _workerPidFile;
 
     protected HarnessFixture(string appProject, string logName)
     {
@@ -47,11 +48,23 @@ public abstract class HarnessFixture : IAsyncLifetime
                 MaxPollingIntervalCap = TimeSpan.FromSeconds(1),
             });
             Client = Harness.CreateClient();
+            RecordWorkerPid();
         }
         catch (Exception ex)
         {
             await DisposeAsync();
             throw new InvalidOperationException($"The harness did not start: {ex.Message}{Environment.NewLine}{Log.Tail()}", ex);
+        }
+    }
+
+    // dev.sh kills every recorded pid after the test run, in case the test process itself was killed.
+    private void RecordWorkerPid()
+    {
+        if (Environment.GetEnvironmentVariable("DASHAI_TEST_PID_DIR") is { Length: > 0 } pidDir && Harness.WorkerProcessId is { } pid)
+        {
+            Directory.CreateDirectory(pidDir);
+            _workerPidFile = Path.Combine(pidDir, $"worker-{pid}.pid");
+            File.WriteAllText(_workerPidFile, pid.ToString());
         }
     }
 
@@ -69,6 +82,10 @@ public abstract class HarnessFixture : IAsyncLifetime
         {
             _azurite?.Dispose();
             Log.Dispose();
+            if (_workerPidFile is not null)
+            {
+                File.Delete(_workerPidFile);
+            }
         }
     }
 }
