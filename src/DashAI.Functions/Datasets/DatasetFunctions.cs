@@ -1,0 +1,78 @@
+using DashAI.Functions.Http;
+using DashAI.Functions.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace DashAI.Functions.Datasets;
+
+/// <summary>Dataset endpoints: list, read, rename/retask, delete. Upload lives in <see cref="DatasetUploadFunction"/>.</summary>
+public sealed class DatasetFunctions(Stores stores)
+{
+    [Function("ListDatasets")]
+    public async Task<IResult> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "dataset")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var datasets = await stores.Datasets.ListAsync(null, cancellationToken);
+        return TypedResults.Ok(datasets.Select(DatasetDto.From));
+    }
+
+    [Function("GetDataset")]
+    public async Task<IResult> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "dataset/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        var dataset = await stores.Datasets.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        return ApiResults.Ok(DatasetDto.From(dataset), dataset.ETag);
+    }
+
+    [Function("UpdateDataset")]
+    public async Task<IResult> Update(
+        [HttpTrigger(AuthorizationLevel.Function, "patch", Route = "dataset/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var name = input.GetString("name");
+        var taskName = input.GetString("task_name");
+        if (name is null && taskName is null)
+        {
+            throw new BadRequestException("Nothing to change: give 'name' and/or 'task_name'.");
+        }
+
+        var dataset = await stores.Datasets.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        var previousName = dataset.Name;
+        if (name is not null)
+        {
+            dataset.Name = Validation.Name(name);
+        }
+
+        if (taskName is not null)
+        {
+            dataset.TaskName = Validation.TaskName(taskName);
+        }
+
+        dataset = await stores.Datasets.UpdateAsync(dataset, RequestInput.IfMatch(request) ?? dataset.ETag, previousName, cancellationToken);
+        return ApiResults.Ok(DatasetDto.From(dataset), dataset.ETag);
+    }
+
+    [Function("DeleteDataset")]
+    public async Task<IResult> Delete(
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "dataset/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        var dataset = await stores.Datasets.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        if (await stores.Experiments.AnyAsync(Azure.Data.Tables.TableClient.CreateQueryFilter($"DatasetId eq {dataset.Id}"), cancellationToken))
+        {
+            throw new ConflictException($"Dataset {dataset.Id} is used by an experiment; delete its experiments first.");
+        }
+
+        // Entity first: once it is gone nobody can start using the files, and a failure after it leaves
+        // only unreachable blobs under a prefix no new dataset reuses (ids never repeat).
+        await stores.Datasets.DeleteAsync(dataset, RequestInput.IfMatch(request) ?? dataset.ETag, cancellationToken);
+        await stores.Storage.DeleteBlobsAsync(stores.Storage.Names.DatasetsContainer, $"{dataset.Id}/", cancellationToken);
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,115 @@
+using Azure.Data.Tables;
+using DashAI.Functions.Datasets;
+using DashAI.Functions.Http;
+using DashAI.Functions.Runs;
+using DashAI.Functions.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace DashAI.Functions.Experiments;
+
+/// <summary>An experiment as the API returns it.</summary>
+public sealed record ExperimentDto(long Id, long DatasetId, string Name, string TaskName, DateTime Created, DateTime LastModified)
+{
+    public static ExperimentDto From(ExperimentEntity e) =>
+        new(e.Id, e.DatasetId, e.Name, e.TaskName, e.Created.UtcDateTime, e.LastModified.UtcDateTime);
+}
+
+/// <summary>Experiment endpoints.</summary>
+public sealed class ExperimentFunctions(Stores stores)
+{
+    [Function("ListExperiments")]
+    public async Task<IResult> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "experiment")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var experiments = await stores.Experiments.ListAsync(null, cancellationToken);
+        return TypedResults.Ok(experiments.Select(ExperimentDto.From));
+    }
+
+    [Function("GetExperiment")]
+    public async Task<IResult> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "experiment/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        var experiment = await stores.Experiments.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        return ApiResults.Ok(ExperimentDto.From(experiment), experiment.ETag);
+    }
+
+    [Function("CreateExperiment")]
+    public async Task<IResult> Create(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "experiment")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var datasetId = input.RequireLong("dataset_id");
+        var taskName = Validation.TaskName(input.RequireString("task_name"));
+        var name = Validation.Name(input.RequireString("name"));
+
+        var dataset = await stores.Datasets.FindAsync(datasetId, cancellationToken)
+            ?? throw new NotFoundException("Dataset not found");
+        ExperimentRules.CheckTaskFitsDataset(taskName, dataset);
+
+        var experiment = await stores.Experiments.CreateAsync(
+            new ExperimentEntity { DatasetId = dataset.Id, TaskName = taskName, Name = name }, cancellationToken);
+        return ApiResults.Created($"/api/v1/experiment/{experiment.Id}", ExperimentDto.From(experiment), experiment.ETag);
+    }
+
+    [Function("UpdateExperiment")]
+    public async Task<IResult> Update(
+        [HttpTrigger(AuthorizationLevel.Function, "patch", Route = "experiment/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var name = input.GetString("name");
+        var taskName = input.GetString("task_name");
+        var datasetId = input.GetLong("dataset_id");
+        if (name is null && taskName is null && datasetId is null)
+        {
+            throw new BadRequestException("Nothing to change: give 'name', 'task_name' and/or 'dataset_id'.");
+        }
+
+        var experiment = await stores.Experiments.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        var previousName = experiment.Name;
+        if (name is not null)
+        {
+            experiment.Name = Validation.Name(name);
+        }
+
+        if (taskName is not null || datasetId is not null)
+        {
+            experiment.TaskName = taskName is null ? experiment.TaskName : Validation.TaskName(taskName);
+            experiment.DatasetId = datasetId ?? experiment.DatasetId;
+            var dataset = await stores.Datasets.FindAsync(experiment.DatasetId, cancellationToken)
+                ?? throw new NotFoundException("Dataset not found");
+            ExperimentRules.CheckTaskFitsDataset(experiment.TaskName, dataset);
+        }
+
+        experiment = await stores.Experiments.UpdateAsync(experiment, RequestInput.IfMatch(request) ?? experiment.ETag, previousName, cancellationToken);
+        return ApiResults.Ok(ExperimentDto.From(experiment), experiment.ETag);
+    }
+
+    [Function("DeleteExperiment")]
+    public async Task<IResult> Delete(
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "experiment/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        var experiment = await stores.Experiments.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        var runs = await stores.Runs.ListAsync(TableClient.CreateQueryFilter($"ExperimentId eq {experiment.Id}"), cancellationToken);
+        if (runs.FirstOrDefault(r => r.RunStatus is RunStatus.Delivered or RunStatus.Started) is { } busy)
+        {
+            throw new ConflictException($"Run {busy.Id} of this experiment is queued or training; cancel its job first.");
+        }
+
+        await stores.Experiments.DeleteAsync(experiment, RequestInput.IfMatch(request) ?? experiment.ETag, cancellationToken);
+        foreach (var run in runs)
+        {
+            await RunFunctions.DeleteRunAndFilesAsync(stores, run, run.ETag, cancellationToken);
+        }
+
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DashAI.Functions.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace DashAI.Functions.Hosting;
+
+public static class DashAIServiceCollectionExtensions
+{
+    /// <summary>Registers everything the app needs; Program.cs and the tests both build their container with it.</summary>
+    public static IServiceCollection AddDashAI(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);
+
+        services.TryAddSingletonTimeProvider();
+        services.AddSingleton(_ => StorageClients.CreateTableServiceClient(configuration));
+        services.AddSingleton(_ => StorageClients.CreateBlobServiceClient(configuration));
+        services.AddSingleton(_ => StorageClients.CreateQueueServiceClient(configuration));
+        services.AddSingleton(sp => new StorageNames(sp.GetRequiredService<IOptions<StorageOptions>>().Value.NamePrefix));
+        services.AddSingleton<StorageContext>();
+        services.AddSingleton<Stores>();
+
+        services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
+        return services;
+    }
+
+    /// <summary>The API's JSON: snake_case names, nulls written, enums as numbers (thesis status codes).</summary>
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+    }
+
+    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Azure;
+using DashAI.ML;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace DashAI.Functions.Http;
+
+/// <summary>
+/// The one place that turns exceptions into RFC 7807 problem details. Used by <see cref="ProblemDetailsMiddleware"/>
+/// for every HTTP function.
+/// </summary>
+public static partial class ApiErrors
+{
+    public static IResult ToResult(Exception exception, ILogger logger)
+    {
+        switch (exception)
+        {
+            case ApiException api:
+                return Problem(api.StatusCode, api.Title, api.Message);
+            case InvalidInputException invalid:
+                var extensions = new Dictionary<string, object?> { ["errors"] = invalid.Errors };
+                if (invalid.Row is { } row)
+                {
+                    extensions["row"] = row;
+                }
+
+                return Problem(400, "Bad Request", invalid.Message, extensions);
+            case JsonException json:
+                return Problem(400, "Bad Request", $"Malformed JSON: {json.Message}");
+            case BadHttpRequestException bad:
+                return Problem(bad.StatusCode, "Bad Request", bad.Message);
+            case RequestFailedException { Status: 429 or 503 or 500 } storage when IsThrottling(storage):
+                LogThrottled(logger, storage.Status, storage.ErrorCode);
+                return new RetryAfter(Problem(503, "Service Unavailable", "Storage is busy; retry shortly."), 5);
+            default:
+                var errorId = Activity.Current?.TraceId.ToString() ?? Guid.NewGuid().ToString("N");
+                LogUnhandled(logger, exception, errorId);
+                return Problem(500, "Internal Server Error",
+                    $"An unexpected error occurred. Quote error id {errorId} when reporting it.",
+                    new Dictionary<string, object?> { ["error_id"] = errorId });
+        }
+    }
+
+    public static IResult Problem(int status, string title, string detail, IDictionary<string, object?>? extensions = null) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title, extensions: extensions);
+
+    private static bool IsThrottling(RequestFailedException e) =>
+        e.Status is 429 or 503 || e.ErrorCode is "ServerBusy" or "OperationTimedOut" or "InternalError";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error {ErrorId}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string errorId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage throttled the request: {Status} {ErrorCode}")]
+    private static partial void LogThrottled(ILogger logger, int status, string? errorCode);
+
+    private sealed class RetryAfter(IResult inner, int seconds) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using DashAI.Functions.Storage;
+
+namespace DashAI.Functions.Jobs;
+
+/// <summary>Job status names, as the API shows them.</summary>
+public static class JobStatus
+{
+    public const string Queued = "queued";
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    public static IReadOnlyList<string> All { get; } = [Queued, Running, Succeeded, Failed, Cancelled];
+
+    public static bool IsActive(string status) => status is Queued or Running;
+}
+
+/// <summary>A training job as stored in the <c>jobs</c> table; one queue message carries its id.</summary>
+public sealed class JobEntity : EntityBase
+{
+    /// <summary>0 = runner (trains a run), as in the thesis.</summary>
+    public int Type { get; set; }
+
+    public long RunId { get; set; }
+
+    public string Status { get; set; } = JobStatus.Queued;
+
+    public DateTimeOffset? Started { get; set; }
+
+    public DateTimeOffset? Finished { get; set; }
+
+    public int Attempts { get; set; }
+
+    public string? Error { get; set; }
+
+    /// <summary>Set by DELETE /job while running; the trainer stops at its next check.</summary>
+    public bool CancelRequested { get; set; }
+}

@@ -1,0 +1,35 @@
+using System.Text.Json.Nodes;
+using DashAI.Functions.Http;
+
+namespace DashAI.Functions.Runs;
+
+/// <summary>A run as the API returns it (thesis fields, plus training progress while it runs).</summary>
+public sealed record RunDto(
+    long Id,
+    long ExperimentId,
+    DateTime Created,
+    DateTime LastModified,
+    string ModelName,
+    JsonNode? Parameters,
+    JsonNode? TrainMetrics,
+    JsonNode? ValidationMetrics,
+    JsonNode? TestMetrics,
+    JsonNode? Artifacts,
+    string Name,
+    string? Description,
+    string? RunPath,
+    int Status,
+    DateTime? DeliveryTime,
+    DateTime? StartTime,
+    DateTime? EndTime,
+    string? Stage,
+    DateTime? Heartbeat,
+    string? Error,
+    long? JobId)
+{
+    public static RunDto From(RunEntity e) => new(
+        e.Id, e.ExperimentId, e.Created.UtcDateTime, e.LastModified.UtcDateTime, e.ModelName, JsonText.Parse(e.Parameters),
+        JsonText.Parse(e.TrainMetrics), JsonText.Parse(e.ValidationMetrics), JsonText.Parse(e.TestMetrics),
+        JsonText.Parse(e.Artifacts), e.Name, e.Description, e.RunPath, e.Status, JsonText.Utc(e.DeliveryTime),
+        JsonText.Utc(e.StartTime), JsonText.Utc(e.EndTime), e.Stage, JsonText.Utc(e.Heartbeat), e.Error, e.JobId);
+}

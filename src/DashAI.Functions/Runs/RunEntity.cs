@@ -1,0 +1,79 @@
+using DashAI.Functions.Storage;
+
+namespace DashAI.Functions.Runs;
+
+/// <summary>The thesis run status codes.</summary>
+public enum RunStatus
+{
+    NotStarted = 0,
+    Delivered = 1,
+    Started = 2,
+    Finished = 3,
+    Error = 4,
+    Cancelled = 5,
+}
+
+/// <summary>A run (a model and its parameters in an experiment) as stored in the <c>runs</c> table.</summary>
+public sealed class RunEntity : EntityBase
+{
+    public long ExperimentId { get; set; }
+
+    public string ModelName { get; set; } = "";
+
+    [LargeJson]
+    public string Parameters { get; set; } = "{}";
+
+    [LargeJson]
+    public string? TrainMetrics { get; set; }
+
+    [LargeJson]
+    public string? ValidationMetrics { get; set; }
+
+    [LargeJson]
+    public string? TestMetrics { get; set; }
+
+    [LargeJson]
+    public string? Artifacts { get; set; }
+
+    public string Name { get; set; } = "";
+
+    public string? Description { get; set; }
+
+    /// <summary>Where the trained model is: <c>models/{id}/model.zip</c>, set when the run finishes.</summary>
+    public string? RunPath { get; set; }
+
+    public int Status { get; set; }
+
+    public DateTimeOffset? DeliveryTime { get; set; }
+
+    public DateTimeOffset? StartTime { get; set; }
+
+    public DateTimeOffset? EndTime { get; set; }
+
+    /// <summary>While STARTED: loading, training, evaluating or saving.</summary>
+    public string? Stage { get; set; }
+
+    /// <summary>While STARTED: refreshed by the trainer; a stale heartbeat means the attempt died.</summary>
+    public DateTimeOffset? Heartbeat { get; set; }
+
+    /// <summary>Why the run ended in ERROR.</summary>
+    public string? Error { get; set; }
+
+    /// <summary>The job currently responsible for the run, if any.</summary>
+    public long? JobId { get; set; }
+
+    [System.Runtime.Serialization.IgnoreDataMember]
+    public RunStatus RunStatus => (RunStatus)Status;
+
+    /// <summary>Clears the results of an earlier training so the run can train again.</summary>
+    public void ResetResults()
+    {
+        TrainMetrics = ValidationMetrics = TestMetrics = Artifacts = null;
+        RunPath = null;
+        Status = (int)RunStatus.NotStarted;
+        DeliveryTime = StartTime = EndTime = Heartbeat = null;
+        Stage = null;
+        Error = null;
+        JobId = null;
+    }
+}

@@ -1,0 +1,181 @@
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+using DashAI.Functions.Http;
+using DashAI.Functions.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace DashAI.Functions.Runs;
+
+/// <summary>Run endpoints.</summary>
+public sealed class RunFunctions(Stores stores)
+{
+    [Function("ListRuns")]
+    public async Task<IResult> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "run")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        string? filter = null;
+        if (input.GetLong("experiment_id") is { } experimentId)
+        {
+            _ = await stores.Experiments.GetAsync(experimentId, cancellationToken);
+            filter = TableClient.CreateQueryFilter($"ExperimentId eq {experimentId}");
+        }
+
+        var runs = await stores.Runs.ListAsync(filter, cancellationToken);
+        return TypedResults.Ok(runs.Select(RunDto.From));
+    }
+
+    [Function("GetRun")]
+    public async Task<IResult> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "run/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        var run = await stores.Runs.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        return ApiResults.Ok(RunDto.From(run), run.ETag);
+    }
+
+    [Function("CreateRun")]
+    public async Task<IResult> Create(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "run")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var input = await RequestInput.ReadAsync(request, cancellationToken);
+
+        // Thesis form: the fields in the query and the parameters object as the whole body.
+        // JSON form: every field in the body, parameters under "parameters".
+        var thesisForm = request.Query.ContainsKey("experiment_id");
+        JsonObject? parameters;
+        if (thesisForm)
+        {
+            parameters = input.Body switch
+            {
+                null => null,
+                JsonObject o => o,
+                _ => throw new BadRequestException("The body must be the run's parameters as a JSON object."),
+            };
+        }
+        else
+        {
+            parameters = input.GetObject("parameters");
+        }
+
+        var experimentId = thesisForm ? ParseQueryLong(request, "experiment_id") : input.RequireLong("experiment_id");
+        var modelName = thesisForm ? Require(request.Query["model_name"].ToString(), "model_name") : input.RequireString("model_name");
+        var name = Validation.Name(thesisForm ? Require(request.Query["name"].ToString(), "name") : input.RequireString("name"));
+        var description = thesisForm ? request.Query["description"].FirstOrDefault() : input.GetString("description");
+
+        var experiment = await stores.Experiments.FindAsync(experimentId, cancellationToken)
+            ?? throw new NotFoundException("Experiment not found");
+        var validated = RunRules.ValidateParameters(modelName, experiment.TaskName, parameters);
+
+        var run = await stores.Runs.CreateAsync(
+            new RunEntity
+            {
+                ExperimentId = experiment.Id,
+                ModelName = modelName.Trim(),
+                Parameters = validated.ToJsonString(),
+                Name = name,
+                Description = description,
+                Status = (int)RunStatus.NotStarted,
+            },
+            cancellationToken);
+        return ApiResults.Created($"/api/v1/run/{run.Id}", RunDto.From(run), run.ETag);
+    }
+
+    [Function("UpdateRun")]
+    public async Task<IResult> Update(
+        [HttpTrigger(AuthorizationLevel.Function, "patch", Route = "run/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var name = input.GetString("run_name", "name");
+        var description = input.GetString("run_description", "description");
+
+        // The parameters come as the body itself (thesis) or under "parameters" (JSON form).
+        JsonObject? parameters;
+        if (input.BodyObject is { } body && !body.ContainsKey("parameters") && !body.ContainsKey("run_name")
+            && !body.ContainsKey("name") && !body.ContainsKey("run_description") && !body.ContainsKey("description"))
+        {
+            parameters = body.Count == 0 ? null : body;
+        }
+        else
+        {
+            parameters = input.GetObject("parameters");
+        }
+
+        if (name is null && description is null && parameters is null)
+        {
+            throw new BadRequestException("Nothing to change: give 'run_name', 'run_description' and/or 'parameters'.");
+        }
+
+        var run = await stores.Runs.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        if (name is not null)
+        {
+            run.Name = Validation.Name(name, "run_name");
+        }
+
+        if (description is not null)
+        {
+            run.Description = description;
+        }
+
+        if (parameters is not null)
+        {
+            if (run.RunStatus is RunStatus.Delivered or RunStatus.Started)
+            {
+                throw new ConflictException($"Run {run.Id} is queued or training; cancel its job before changing its parameters.");
+            }
+
+            var experiment = await stores.Experiments.GetAsync(run.ExperimentId, cancellationToken);
+            run.Parameters = RunRules.ValidateParameters(run.ModelName, experiment.TaskName, parameters).ToJsonString();
+            if (run.RunStatus is not RunStatus.NotStarted)
+            {
+                // New parameters make old results meaningless.
+                run.ResetResults();
+            }
+        }
+
+        run = await stores.Runs.UpdateAsync(run, RequestInput.IfMatch(request) ?? run.ETag, null, cancellationToken);
+        return ApiResults.Ok(RunDto.From(run), run.ETag);
+    }
+
+    [Function("DeleteRun")]
+    public async Task<IResult> Delete(
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "run/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        var run = await stores.Runs.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        if (run.RunStatus is RunStatus.Delivered or RunStatus.Started)
+        {
+            throw new ConflictException($"Run {run.Id} is queued or training; cancel its job first.");
+        }
+
+        await DeleteRunAndFilesAsync(stores, run, RequestInput.IfMatch(request) ?? run.ETag, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Deletes a run and then its model and artifacts (blobs under ids that are never reused).</summary>
+    internal static async Task DeleteRunAndFilesAsync(Stores stores, RunEntity run, ETag ifMatch, CancellationToken cancellationToken)
+    {
+        await stores.Runs.DeleteAsync(run, ifMatch, cancellationToken);
+        await stores.Storage.DeleteBlobsAsync(stores.Storage.Names.ModelsContainer, $"{run.Id}/", cancellationToken);
+        await stores.Storage.DeleteBlobsAsync(stores.Storage.Names.ArtifactsContainer, $"{run.Id}/", cancellationToken);
+    }
+
+    private static long ParseQueryLong(HttpRequest request, string name)
+    {
+        var text = request.Query[name].ToString();
+        return long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new BadRequestException($"'{name}' must be an integer, got '{text}'.");
+    }
+
+    private static string Require(string value, string name) =>
+        string.IsNullOrWhiteSpace(value) ? throw new BadRequestException($"'{name}' is required.") : value.Trim();
+}

@@ -1,0 +1,88 @@
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+
+namespace DashAI.Functions.Storage;
+
+/// <summary>
+/// The singleton storage clients and names, and a once-per-process creation of the tables, containers and
+/// queues the app uses (a failed attempt is retried by the next caller).
+/// </summary>
+public sealed class StorageContext(TableServiceClient tables, BlobServiceClient blobs, QueueServiceClient queues, StorageNames names) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile bool _ready;
+
+    public StorageNames Names { get; } = names;
+
+    public TableServiceClient TableService { get; } = tables;
+
+    public BlobServiceClient BlobService { get; } = blobs;
+
+    public QueueServiceClient QueueService { get; } = queues;
+
+    public TableClient Table(string name) => TableService.GetTableClient(name);
+
+    public BlobContainerClient Container(string name) => BlobService.GetBlobContainerClient(name);
+
+    public QueueClient Queue(string name) => QueueService.GetQueueClient(name);
+
+    public async Task EnsureReadyAsync(CancellationToken cancellationToken)
+    {
+        if (_ready)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_ready)
+            {
+                return;
+            }
+
+            foreach (var table in new[] { Names.DatasetsTable, Names.ExperimentsTable, Names.RunsTable, Names.JobsTable })
+            {
+                await Table(table).CreateIfNotExistsAsync(cancellationToken);
+            }
+
+            foreach (var container in new[] { Names.DatasetsContainer, Names.ModelsContainer, Names.ArtifactsContainer })
+            {
+                await Container(container).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            }
+
+            foreach (var queue in new[] { Names.TrainingQueueName, Names.TrainingPoisonQueueName })
+            {
+                await Queue(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            }
+
+            _ready = true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Deletes every blob whose name starts with <paramref name="prefix"/>.</summary>
+    public async Task DeleteBlobsAsync(string container, string prefix, CancellationToken cancellationToken)
+    {
+        var client = Container(container);
+        await foreach (var blob in client.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
+        {
+            try
+            {
+                await client.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                // Already gone: deleting is idempotent.
+            }
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+}

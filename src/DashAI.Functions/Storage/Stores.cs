@@ -1,0 +1,24 @@
+using DashAI.Functions.Datasets;
+using DashAI.Functions.Experiments;
+using DashAI.Functions.Jobs;
+using DashAI.Functions.Runs;
+
+namespace DashAI.Functions.Storage;
+
+/// <summary>The four object stores, created once per process over the shared clients.</summary>
+public sealed class Stores(StorageContext storage, TimeProvider time)
+{
+    public StorageContext Storage { get; } = storage;
+
+    public EntityStore<DatasetEntity> Datasets { get; } =
+        new(storage, storage.Names.DatasetsTable, "Dataset", storage.Names.DatasetsContainer, id => $"{id}/", time);
+
+    public EntityStore<ExperimentEntity> Experiments { get; } =
+        new(storage, storage.Names.ExperimentsTable, "Experiment", storage.Names.ArtifactsContainer, id => $"experiments/{id}/", time);
+
+    public EntityStore<RunEntity> Runs { get; } =
+        new(storage, storage.Names.RunsTable, "Run", storage.Names.ArtifactsContainer, id => $"{id}/", time);
+
+    public EntityStore<JobEntity> Jobs { get; } =
+        new(storage, storage.Names.JobsTable, "Job", storage.Names.ArtifactsContainer, id => $"jobs/{id}/", time);
+}
