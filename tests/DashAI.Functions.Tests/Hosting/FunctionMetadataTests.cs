@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+using DashAI.Functions.Tests.Infrastructure;
+
+namespace DashAI.Functions.Tests.Hosting;
+
+/// <summary>
+/// Our guard for the binding glue, since the Functions host cannot run here: the metadata the build generates
+/// is what the host reads to route requests and bind triggers.
+/// </summary>
+public sealed class FunctionMetadataTests
+{
+    public static TheoryData<string, string, string> HttpFunctions => new()
+    {
+        { "ListDatasets", "get", "dataset" },
+        { "GetDataset", "get", "dataset/{id}" },
+        { "UpdateDataset", "patch", "dataset/{id}" },
+        { "DeleteDataset", "delete", "dataset/{id}" },
+        { "ListExperiments", "get", "experiment" },
+        { "GetExperiment", "get", "experiment/{id}" },
+        { "CreateExperiment", "post", "experiment" },
+        { "UpdateExperiment", "patch", "experiment/{id}" },
+        { "DeleteExperiment", "delete", "experiment/{id}" },
+        { "ListRuns", "get", "run" },
+        { "GetRun", "get", "run/{id}" },
+        { "CreateRun", "post", "run" },
+        { "UpdateRun", "patch", "run/{id}" },
+        { "DeleteRun", "delete", "run/{id}" },
+    };
+
+    private static readonly Lazy<JsonArray> Metadata = new(() =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.FunctionsOutput, "functions.metadata")))!.AsArray());
+
+    [Theory]
+    [MemberData(nameof(HttpFunctions))]
+    public void HttpFunctionHasItsRouteMethodAndHttpOutput(string name, string method, string route)
+    {
+        var function = Metadata.Value.SingleOrDefault(f => f!["name"]!.GetValue<string>() == name);
+        Assert.True(function is not null, $"{name} is missing from functions.metadata");
+        var bindings = function!["bindings"]!.AsArray();
+        var trigger = Assert.Single(bindings, b => b!["type"]!.GetValue<string>() == "httpTrigger")!;
+        Assert.Equal(route, trigger["route"]!.GetValue<string>());
+        Assert.Equal([method], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
+        Assert.Equal("Function", trigger["authLevel"]!.GetValue<string>());
+        Assert.Contains(bindings, b => b!["type"]!.GetValue<string>() == "http" && b["direction"]!.GetValue<string>() == "Out");
+    }
+
+    [Fact]
+    public void EveryHttpFunctionIsListedHere()
+    {
+        var expected = HttpFunctions.Select(row => (string)row[0]).ToHashSet();
+        var actual = Metadata.Value
+            .Where(f => f!["bindings"]!.AsArray().Any(b => b!["type"]!.GetValue<string>() == "httpTrigger"))
+            .Select(f => f!["name"]!.GetValue<string>());
+        Assert.Empty(actual.Except(expected));
+    }
+
+    [Fact]
+    public void TheAppHostJsonSetsTheApiRoutePrefix()
+    {
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.FunctionsOutput, "host.json")))!;
+        Assert.Equal("api/v1", host["extensions"]!["http"]!["routePrefix"]!.GetValue<string>());
+        Assert.Equal(
+            File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")),
+            File.ReadAllText(Path.Combine(RepoPaths.FunctionsOutput, "host.json")));
+    }
+}
