@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DashAI.Functions.Storage;
+using DashAI.Functions.Training;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,11 @@ public static class DashAIServiceCollectionExtensions
         services.AddSingleton(sp => new StorageNames(sp.GetRequiredService<IOptions<StorageOptions>>().Value.NamePrefix));
         services.AddSingleton<StorageContext>();
         services.AddSingleton<Stores>();
+
+        services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.SectionName)
+            .Validate(o => o.HeartbeatSeconds > 0 && o.StaleAfterSeconds > 2 * o.HeartbeatSeconds,
+                "DashAI:Training:StaleAfterSeconds must be more than two heartbeats.");
+        services.AddSingleton<TrainingWorker>();
 
         services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         return services;

@@ -34,6 +34,25 @@ public sealed class JobEntity : EntityBase
 
     public string? Error { get; set; }
 
+    /// <summary>
+    /// While running: when the attempt that holds the job last showed it is alive. Written in the same
+    /// conditional update that claims the job, so there is no moment where a claimed job looks abandoned;
+    /// null when an attempt let go of the job (the host stopped it, or storage failed) so the next delivery
+    /// restarts it at once.
+    /// </summary>
+    public DateTimeOffset? Heartbeat { get; set; }
+
     /// <summary>Set by DELETE /job while running; the trainer stops at its next check.</summary>
     public bool CancelRequested { get; set; }
+
+    /// <summary>Moves the job to a final status; always returns true (for use inside store changes).</summary>
+    public bool Finish(string status, string? error, DateTimeOffset now)
+    {
+        Status = status;
+        Error = error ?? Error;
+        Finished = now;
+        CancelRequested = false;
+        Heartbeat = null;
+        return true;
+    }
 }

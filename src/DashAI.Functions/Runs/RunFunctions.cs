@@ -144,6 +144,30 @@ public sealed class RunFunctions(Stores stores)
         return ApiResults.Ok(RunDto.From(run), run.ETag);
     }
 
+    [Function("GetRunModel")]
+    public async Task<IResult> GetModel(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "run/{id}/model")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        var run = await stores.Runs.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        if (run.RunStatus != RunStatus.Finished)
+        {
+            throw new NotFoundException($"Run {run.Id} has no trained model: its status is {run.RunStatus}.");
+        }
+
+        var blob = stores.Storage.Container(stores.Storage.Names.ModelsContainer).GetBlobClient($"{run.Id}/model.zip");
+        try
+        {
+            var stream = await blob.OpenReadAsync(cancellationToken: cancellationToken);
+            return TypedResults.Stream(stream, "application/zip", $"run-{run.Id}-model.zip");
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw new NotFoundException($"The model file of run {run.Id} is missing.");
+        }
+    }
+
     [Function("DeleteRun")]
     public async Task<IResult> Delete(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "run/{id}")] HttpRequest request,

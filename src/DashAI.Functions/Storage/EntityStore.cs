@@ -201,6 +201,33 @@ public sealed class EntityStore<T>
         return entity;
     }
 
+    /// <summary>
+    /// Reads the object, applies <paramref name="change"/> and writes it under the ETag it was read with, starting
+    /// over when someone else wrote in between. <paramref name="change"/> returns false to leave the object alone.
+    /// Returns the written object, or null when it does not exist or the change declined.
+    /// </summary>
+    public async Task<T?> ChangeAsync(long id, Func<T, bool> change, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var entity = await FindAsync(id, cancellationToken);
+            var previousName = entity?.UniqueName;
+            if (entity is null || !change(entity))
+            {
+                return null;
+            }
+
+            try
+            {
+                return await UpdateAsync(entity, entity.ETag, previousName, cancellationToken);
+            }
+            catch (PreconditionFailedException)
+            {
+                // Changed under us: read again and reapply.
+            }
+        }
+    }
+
     /// <summary>Deletes the object (and its name row) if its ETag still matches.</summary>
     public async Task DeleteAsync(T entity, ETag ifMatch, CancellationToken cancellationToken)
     {

@@ -1,0 +1,242 @@
+using Azure.Data.Tables;
+using DashAI.Functions.Http;
+using DashAI.Functions.Runs;
+using DashAI.Functions.Storage;
+using DashAI.Functions.Training;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+
+namespace DashAI.Functions.Jobs;
+
+/// <summary>Job endpoints: send a run to train, list and read jobs, cancel a job.</summary>
+public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogger<JobFunctions> logger)
+{
+    [Function("EnqueueRun")]
+    public async Task<IResult> Enqueue(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "job/runner")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var runId = input.RequireLong("run_id");
+        var run = await stores.Runs.GetAsync(runId, cancellationToken);
+        await ThrowIfRunHasActiveJobAsync(run, cancellationToken);
+
+        var job = await stores.Jobs.CreateAsync(new JobEntity { Type = 0, RunId = run.Id, Status = JobStatus.Queued }, cancellationToken);
+
+        // The run's ETag is the lock between concurrent enqueues of one run: exactly one of them moves it to DELIVERED.
+        var previous = Snapshot(run);
+        run.ResetResults();
+        run.Status = (int)RunStatus.Delivered;
+        run.DeliveryTime = time.GetUtcNow();
+        run.JobId = job.Id;
+        try
+        {
+            run = await stores.Runs.UpdateAsync(run, run.ETag, null, cancellationToken);
+        }
+        catch (PreconditionFailedException)
+        {
+            await stores.Jobs.ChangeAsync(job.Id, j => Finish(j, JobStatus.Cancelled, "Lost the race to another enqueue of the same run."), cancellationToken);
+            var current = await stores.Runs.GetAsync(runId, cancellationToken);
+            await ThrowIfRunHasActiveJobAsync(current, cancellationToken);
+            throw new ConflictException($"Run {runId} changed while it was being queued; try again.");
+        }
+
+        try
+        {
+            await stores.Storage.Queue(stores.Storage.Names.TrainingQueueName)
+                .SendMessageAsync(new TrainingMessage(job.Id, run.Id).ToJson(), cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // Without its message the run would wait forever: put it back as it was and fail the job.
+            LogEnqueueFailed(logger, e, run.Id, job.Id);
+            await stores.Runs.ChangeAsync(run.Id, r => r.JobId == job.Id && Restore(r, previous), cancellationToken);
+            await stores.Jobs.ChangeAsync(job.Id, j => Finish(j, JobStatus.Failed, "The training queue could not be reached."), cancellationToken);
+            throw;
+        }
+
+        LogEnqueued(logger, run.Id, job.Id);
+        job = await stores.Jobs.GetAsync(job.Id, cancellationToken);
+        return ApiResults.Created($"/api/v1/job/{job.Id}", JobDto.From(job), job.ETag);
+    }
+
+    [Function("ListJobs")]
+    public async Task<IResult> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "job")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var status = request.Query["status"].ToString();
+        string? filter;
+        if (string.IsNullOrEmpty(status))
+        {
+            filter = TableClient.CreateQueryFilter($"Status eq {JobStatus.Queued} or Status eq {JobStatus.Running}");
+        }
+        else if (status == "all")
+        {
+            filter = null;
+        }
+        else if (JobStatus.All.Contains(status))
+        {
+            filter = TableClient.CreateQueryFilter($"Status eq {status}");
+        }
+        else
+        {
+            throw new BadRequestException($"Unknown job status '{status}': use one of {string.Join(", ", JobStatus.All)} or all.");
+        }
+
+        // Ids grow with creation time, so id order is oldest first.
+        var jobs = await stores.Jobs.ListAsync(filter, cancellationToken);
+        return TypedResults.Ok(jobs.Select(JobDto.From));
+    }
+
+    [Function("GetJob")]
+    public async Task<IResult> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "job/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        var job = await stores.Jobs.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        return ApiResults.Ok(JobDto.From(job), job.ETag);
+    }
+
+    [Function("CancelJob")]
+    public Task<IResult> Cancel(
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "job/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken) =>
+        CancelAsync(RequestInput.ParseId(id), cancellationToken);
+
+    /// <summary>The thesis form: <c>DELETE /job?job_id=N</c>.</summary>
+    [Function("CancelJobByQuery")]
+    public async Task<IResult> CancelByQuery(
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "job")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        return await CancelAsync(input.RequireLong("job_id"), cancellationToken);
+    }
+
+    private async Task<IResult> CancelAsync(long jobId, CancellationToken cancellationToken)
+    {
+        var outcome = CancelOutcome.None;
+        var job = await stores.Jobs.ChangeAsync(
+            jobId,
+            j =>
+            {
+                switch (j.Status)
+                {
+                    case JobStatus.Queued:
+                        // The trainer claims a job with the same ETag-guarded write, so either it or we win.
+                        Finish(j, JobStatus.Cancelled, null);
+                        outcome = CancelOutcome.Cancelled;
+                        return true;
+                    case JobStatus.Running:
+                        j.CancelRequested = true;
+                        outcome = CancelOutcome.Requested;
+                        return true;
+                    default:
+                        outcome = CancelOutcome.AlreadyFinished;
+                        return false;
+                }
+            },
+            cancellationToken);
+
+        switch (outcome)
+        {
+            case CancelOutcome.None:
+                throw new NotFoundException("Job not found");
+            case CancelOutcome.AlreadyFinished:
+                var finished = await stores.Jobs.GetAsync(jobId, cancellationToken);
+                throw new ConflictException($"Job {jobId} has already {finished.Status}; only queued or running jobs can be cancelled.");
+            case CancelOutcome.Cancelled:
+                var now = time.GetUtcNow();
+                await stores.Runs.ChangeAsync(
+                    job!.RunId,
+                    r =>
+                    {
+                        if (r.JobId != job.Id || r.RunStatus is not (RunStatus.Delivered or RunStatus.Started))
+                        {
+                            return false;
+                        }
+
+                        r.Status = (int)RunStatus.Cancelled;
+                        r.EndTime = now;
+                        r.Stage = null;
+                        return true;
+                    },
+                    cancellationToken);
+                LogCancelled(logger, job.Id, job.RunId);
+                return ApiResults.Ok(JobDto.From(job), job.ETag);
+            default:
+                LogCancelRequested(logger, job!.Id, job.RunId);
+                return TypedResults.Accepted($"/api/v1/job/{job.Id}", JobDto.From(job));
+        }
+    }
+
+    private async Task ThrowIfRunHasActiveJobAsync(RunEntity run, CancellationToken cancellationToken)
+    {
+        if (run.JobId is { } jobId && await stores.Jobs.FindAsync(jobId, cancellationToken) is { } job && JobStatus.IsActive(job.Status))
+        {
+            throw new ConflictException($"Run {run.Id} already has {job.Status} job {job.Id}.");
+        }
+
+        if (run.RunStatus is RunStatus.Delivered or RunStatus.Started)
+        {
+            throw new ConflictException($"Run {run.Id} is already queued or training (job {run.JobId}).");
+        }
+    }
+
+    private bool Finish(JobEntity job, string status, string? error) => job.Finish(status, error, time.GetUtcNow());
+
+    private static RunEntity Snapshot(RunEntity run) => new()
+    {
+        Status = run.Status,
+        TrainMetrics = run.TrainMetrics,
+        ValidationMetrics = run.ValidationMetrics,
+        TestMetrics = run.TestMetrics,
+        Artifacts = run.Artifacts,
+        RunPath = run.RunPath,
+        DeliveryTime = run.DeliveryTime,
+        StartTime = run.StartTime,
+        EndTime = run.EndTime,
+        Error = run.Error,
+        JobId = run.JobId,
+    };
+
+    private static bool Restore(RunEntity run, RunEntity previous)
+    {
+        run.Status = previous.Status;
+        run.TrainMetrics = previous.TrainMetrics;
+        run.ValidationMetrics = previous.ValidationMetrics;
+        run.TestMetrics = previous.TestMetrics;
+        run.Artifacts = previous.Artifacts;
+        run.RunPath = previous.RunPath;
+        run.DeliveryTime = previous.DeliveryTime;
+        run.StartTime = previous.StartTime;
+        run.EndTime = previous.EndTime;
+        run.Error = previous.Error;
+        run.JobId = previous.JobId;
+        return true;
+    }
+
+    private enum CancelOutcome
+    {
+        None,
+        Cancelled,
+        Requested,
+        AlreadyFinished,
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} queued as job {JobId}")]
+    private static partial void LogEnqueued(ILogger logger, long runId, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not queue run {RunId} (job {JobId})")]
+    private static partial void LogEnqueueFailed(ILogger logger, Exception exception, long runId, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} of run {RunId} cancelled before it started")]
+    private static partial void LogCancelled(ILogger logger, long jobId, long runId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} of run {RunId} asked to stop")]
+    private static partial void LogCancelRequested(ILogger logger, long jobId, long runId);
+}

@@ -1,0 +1,32 @@
+using System.Globalization;
+using DashAI.Functions.Storage;
+using Microsoft.Azure.Functions.Worker;
+
+namespace DashAI.Functions.Training;
+
+/// <summary>
+/// The queue triggers. host.json sets one message per instance at a time, so training scales out across
+/// instances rather than competing for one instance's cores.
+/// </summary>
+public sealed class TrainRunFunctions(TrainingWorker worker)
+{
+    [Function("TrainRun")]
+    public Task Train(
+        [QueueTrigger(StorageNames.TrainingQueue)] string message,
+        FunctionContext context,
+        CancellationToken cancellationToken) =>
+        worker.ProcessAsync(message, DequeueCount(context), cancellationToken);
+
+    /// <summary>Messages the host moved aside after maxDequeueCount failed deliveries.</summary>
+    [Function("TrainRunPoison")]
+    public Task Poison(
+        [QueueTrigger(StorageNames.TrainingPoisonQueue)] string message,
+        CancellationToken cancellationToken) =>
+        worker.HandlePoisonAsync(message, cancellationToken);
+
+    private static long DequeueCount(FunctionContext context) =>
+        context.BindingContext.BindingData.TryGetValue("DequeueCount", out var value)
+        && long.TryParse(value?.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var count)
+            ? count
+            : 1;
+}

@@ -1,0 +1,16 @@
+namespace DashAI.Functions.Training;
+
+/// <summary>How the trainer reports liveness. Bound from configuration section <see cref="SectionName"/>.</summary>
+public sealed class TrainingOptions
+{
+    public const string SectionName = "DashAI:Training";
+
+    /// <summary>How often a training attempt refreshes its run's heartbeat and checks for cancellation.</summary>
+    public int HeartbeatSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// A run STARTED whose heartbeat is older than this belongs to a dead attempt: a redelivered message
+    /// restarts it. Must be several heartbeats long so a slow storage write is not mistaken for a crash.
+    /// </summary>
+    public int StaleAfterSeconds { get; set; } = 120;
+}

@@ -1,0 +1,457 @@
+using Azure;
+using DashAI.Functions.Http;
+using DashAI.Functions.Jobs;
+using DashAI.Functions.Runs;
+using DashAI.Functions.Storage;
+using DashAI.ML;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DashAI.Functions.Training;
+
+/// <summary>
+/// The training queue's state machine over the Job and Run entities. Delivery is at least once, so every step is
+/// guarded: the job is claimed with an ETag-conditional write (one attempt wins), a cancelled or finished job is a
+/// no-op, a run STARTED by an attempt whose heartbeat went stale is restarted, permanent failures end the run in
+/// ERROR and complete the message, transient ones throw so the queue redelivers, and the model and metrics are
+/// stored before the run becomes FINISHED.
+/// </summary>
+public sealed partial class TrainingWorker(
+    Stores stores,
+    IRunTrainer trainer,
+    TimeProvider time,
+    IOptions<TrainingOptions> options,
+    ILogger<TrainingWorker> logger)
+{
+    private readonly TrainingOptions _options = options.Value;
+
+    public async Task ProcessAsync(string messageText, long dequeueCount, CancellationToken cancellationToken)
+    {
+        var message = TrainingMessage.TryParse(messageText);
+        if (message is null)
+        {
+            LogMalformed(logger, messageText);
+            return;
+        }
+
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = message.RunId, ["JobId"] = message.JobId });
+        LogReceived(logger, message.RunId, message.JobId, dequeueCount);
+
+        var job = await stores.Jobs.FindAsync(message.JobId, cancellationToken);
+        if (job is null || job.RunId != message.RunId)
+        {
+            LogSkipped(logger, message.RunId, message.JobId, "the job does not exist");
+            return;
+        }
+
+        if (!JobStatus.IsActive(job.Status))
+        {
+            LogJobNotActive(logger, message.RunId, job.Id, job.Status);
+            return;
+        }
+
+        var run = await stores.Runs.FindAsync(message.RunId, cancellationToken);
+        if (run is null || run.JobId != job.Id || run.RunStatus is RunStatus.Finished or RunStatus.Error or RunStatus.Cancelled)
+        {
+            var reason = run is null ? "The run was deleted." : $"The run is no longer waiting for job {job.Id}.";
+            await stores.Jobs.ChangeAsync(job.Id, j => JobStatus.IsActive(j.Status) && j.Finish(JobStatus.Failed, reason, time.GetUtcNow()), cancellationToken);
+            LogSkipped(logger, message.RunId, job.Id, reason);
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        if (job.Status == JobStatus.Running && job.Heartbeat is { } heartbeat && now - heartbeat < TimeSpan.FromSeconds(_options.StaleAfterSeconds))
+        {
+            LogSkipped(logger, run.Id, job.Id, "a live attempt is training it");
+            return;
+        }
+
+        // Claim: the job's ETag decides between concurrent deliveries (and a concurrent cancel).
+        var restarting = job.Status == JobStatus.Running;
+        job.Status = JobStatus.Running;
+        job.Attempts++;
+        job.Started ??= now;
+        job.Heartbeat = now;
+        try
+        {
+            job = await stores.Jobs.UpdateAsync(job, job.ETag, null, cancellationToken);
+        }
+        catch (PreconditionFailedException)
+        {
+            LogSkipped(logger, run.Id, job.Id, "another delivery claimed it first");
+            return;
+        }
+
+        var claimedJob = job;
+        run = await stores.Runs.ChangeAsync(
+            run.Id,
+            r =>
+            {
+                if (r.JobId != claimedJob.Id || r.RunStatus is not (RunStatus.Delivered or RunStatus.Started))
+                {
+                    return false;
+                }
+
+                r.Status = (int)RunStatus.Started;
+                r.StartTime = now;
+                r.Heartbeat = now;
+                r.Stage = TrainingStages.Loading;
+                r.Error = null;
+                return true;
+            },
+            cancellationToken);
+        if (run is null)
+        {
+            await stores.Jobs.ChangeAsync(job.Id, j => j.Finish(JobStatus.Failed, "The run changed before training started.", time.GetUtcNow()), cancellationToken);
+            return;
+        }
+
+        LogStarted(logger, run.Id, job.Id, job.Attempts, restarting);
+        await TrainClaimedAsync(run, job, cancellationToken);
+    }
+
+    /// <summary>Handles a message the queue gave up on: its run ends in ERROR so it never stays queued or started.</summary>
+    public async Task HandlePoisonAsync(string messageText, CancellationToken cancellationToken)
+    {
+        var message = TrainingMessage.TryParse(messageText);
+        if (message is null)
+        {
+            LogMalformed(logger, messageText);
+            return;
+        }
+
+        var job = await stores.Jobs.FindAsync(message.JobId, cancellationToken);
+        var attempts = Math.Max(job?.Attempts ?? 0, 1);
+        var reason = $"training failed {attempts} times: {job?.Error ?? "the worker stopped before it could record why"}";
+        var now = time.GetUtcNow();
+        await stores.Runs.ChangeAsync(
+            message.RunId,
+            r =>
+            {
+                if (r.JobId != message.JobId || r.RunStatus is not (RunStatus.Delivered or RunStatus.Started))
+                {
+                    return false;
+                }
+
+                r.Status = (int)RunStatus.Error;
+                r.Error = reason;
+                r.EndTime = now;
+                r.Stage = null;
+                r.Heartbeat = null;
+                return true;
+            },
+            cancellationToken);
+        if (job is not null)
+        {
+            await stores.Jobs.ChangeAsync(job.Id, j => JobStatus.IsActive(j.Status) && j.Finish(JobStatus.Failed, reason, now), cancellationToken);
+        }
+
+        LogPoisoned(logger, message.RunId, message.JobId, reason);
+    }
+
+    private async Task TrainClaimedAsync(RunEntity run, JobEntity job, CancellationToken cancellationToken)
+    {
+        using var training = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var progress = new Progress(run.Id, job.Id);
+        using var stopHeartbeat = new CancellationTokenSource();
+        var heartbeat = HeartbeatAsync(progress, training, stopHeartbeat.Token);
+        var workDirectory = Path.Combine(Path.GetTempPath(), "dashai-train", $"run-{run.Id}-job-{job.Id}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(workDirectory);
+        try
+        {
+            // A cancel may have been asked between the claim and now.
+            await CheckCancelAsync(progress, training, cancellationToken);
+            var experiment = await stores.Experiments.FindAsync(run.ExperimentId, cancellationToken)
+                ?? throw new PermanentTrainingException($"Experiment {run.ExperimentId} no longer exists.");
+            var dataset = await stores.Datasets.FindAsync(experiment.DatasetId, cancellationToken)
+                ?? throw new PermanentTrainingException($"Dataset {experiment.DatasetId} no longer exists.");
+
+            var trained = await trainer.TrainAsync(
+                new TrainingWork(run, experiment, dataset, workDirectory), stage => progress.Stage = stage, training.Token);
+
+            progress.Stage = TrainingStages.Saving;
+            training.Token.ThrowIfCancellationRequested();
+
+            // The name is fixed, so a retried attempt overwrites instead of leaving a second model behind.
+            var modelBlob = $"{run.Id}/model.zip";
+            await stores.Storage.Container(stores.Storage.Names.ModelsContainer).GetBlobClient(modelBlob)
+                .UploadAsync(trained.ModelPath, overwrite: true, cancellationToken);
+
+            await stopHeartbeat.CancelAsync();
+            await heartbeat;
+            var finished = await stores.Runs.ChangeAsync(
+                run.Id,
+                r =>
+                {
+                    if (r.JobId != job.Id || r.RunStatus != RunStatus.Started)
+                    {
+                        return false;
+                    }
+
+                    r.TrainMetrics = trained.TrainMetrics.ToJsonString();
+                    r.ValidationMetrics = trained.ValidationMetrics.ToJsonString();
+                    r.TestMetrics = trained.TestMetrics.ToJsonString();
+                    r.Artifacts = trained.Artifacts.ToJsonString();
+                    r.RunPath = $"{stores.Storage.Names.ModelsContainer}/{modelBlob}";
+                    r.Status = (int)RunStatus.Finished;
+                    r.EndTime = time.GetUtcNow();
+                    r.Stage = null;
+                    r.Heartbeat = null;
+                    return true;
+                },
+                cancellationToken);
+            await stores.Jobs.ChangeAsync(
+                job.Id,
+                j => j.Finish(finished is null ? JobStatus.Failed : JobStatus.Succeeded, finished is null ? "The run changed while training." : null, time.GetUtcNow()),
+                cancellationToken);
+            LogFinished(logger, run.Id, job.Id);
+        }
+        catch (OperationCanceledException) when (progress.CancelRequested)
+        {
+            await EndAsync(run.Id, job.Id, RunStatus.Cancelled, JobStatus.Cancelled, null, cancellationToken);
+            LogCancelled(logger, run.Id, job.Id);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The host is stopping: the message comes back, and a cleared heartbeat lets the next attempt restart now.
+            LogInterrupted(logger, run.Id, job.Id);
+            await ReleaseAsync(run.Id, job.Id);
+            throw;
+        }
+        catch (Exception e) when (IsTransient(e))
+        {
+            LogTransient(logger, e, run.Id, job.Id);
+            await RecordTransientAsync(run.Id, job.Id, Describe(e));
+            throw;
+        }
+        catch (Exception e)
+        {
+            var reason = Describe(e);
+            LogFailed(logger, e, run.Id, job.Id, reason);
+            await EndAsync(run.Id, job.Id, RunStatus.Error, JobStatus.Failed, reason, cancellationToken);
+        }
+        finally
+        {
+            await stopHeartbeat.CancelAsync();
+            await heartbeat;
+            TryDelete(workDirectory);
+        }
+    }
+
+    private async Task EndAsync(long runId, long jobId, RunStatus runStatus, string jobStatus, string? reason, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await stores.Runs.ChangeAsync(
+            runId,
+            r =>
+            {
+                if (r.JobId != jobId || r.RunStatus is not (RunStatus.Delivered or RunStatus.Started))
+                {
+                    return false;
+                }
+
+                r.Status = (int)runStatus;
+                r.Error = reason;
+                r.EndTime = now;
+                r.Stage = null;
+                r.Heartbeat = null;
+                return true;
+            },
+            cancellationToken);
+        await stores.Jobs.ChangeAsync(jobId, j => JobStatus.IsActive(j.Status) && j.Finish(jobStatus, reason, now), cancellationToken);
+    }
+
+    private async Task HeartbeatAsync(Progress progress, CancellationTokenSource training, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, _options.HeartbeatSeconds)), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                try
+                {
+                    var stage = progress.Stage;
+                    await stores.Runs.ChangeAsync(
+                        progress.RunId,
+                        r =>
+                        {
+                            if (r.JobId != progress.JobId || r.RunStatus != RunStatus.Started)
+                            {
+                                return false;
+                            }
+
+                            r.Heartbeat = time.GetUtcNow();
+                            r.Stage = stage;
+                            return true;
+                        },
+                        stop);
+                    var job = await stores.Jobs.ChangeAsync(
+                        progress.JobId,
+                        j =>
+                        {
+                            if (j.Status != JobStatus.Running)
+                            {
+                                return false;
+                            }
+
+                            j.Heartbeat = time.GetUtcNow();
+                            return true;
+                        },
+                        stop);
+                    if (job is null || job.CancelRequested)
+                    {
+                        await CheckCancelAsync(progress, training, stop);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A missed beat is not fatal: the run only looks dead after StaleAfterSeconds without one.
+                    LogHeartbeatFailed(logger, e, progress.RunId);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Training ended.
+        }
+    }
+
+    private async Task CheckCancelAsync(Progress progress, CancellationTokenSource training, CancellationToken cancellationToken)
+    {
+        var job = await stores.Jobs.FindAsync(progress.JobId, cancellationToken);
+        if (job is null || job.CancelRequested || job.Status == JobStatus.Cancelled)
+        {
+            progress.CancelRequested = true;
+            await training.CancelAsync();
+        }
+    }
+
+    private async Task RecordTransientAsync(long runId, long jobId, string reason)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await stores.Jobs.ChangeAsync(jobId, j => { j.Error = reason; return true; }, timeout.Token);
+            await ReleaseAsync(runId, jobId);
+        }
+        catch (Exception e) when (e is RequestFailedException or OperationCanceledException)
+        {
+            // Storage is what failed; the poison handler still ends the run if every retry fails.
+        }
+    }
+
+    /// <summary>Lets go of a job this attempt cannot finish, so the redelivered message restarts it without waiting.</summary>
+    private async Task ReleaseAsync(long runId, long jobId)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await stores.Jobs.ChangeAsync(
+                jobId,
+                j =>
+                {
+                    if (j.Status != JobStatus.Running)
+                    {
+                        return false;
+                    }
+
+                    j.Heartbeat = null;
+                    return true;
+                },
+                timeout.Token);
+            await stores.Runs.ChangeAsync(
+                runId,
+                r =>
+                {
+                    if (r.JobId != jobId || r.RunStatus != RunStatus.Started)
+                    {
+                        return false;
+                    }
+
+                    r.Heartbeat = null;
+                    return true;
+                },
+                timeout.Token);
+        }
+        catch (Exception e) when (e is RequestFailedException or OperationCanceledException)
+        {
+            // Best effort: without it the next attempt waits for the heartbeat to go stale.
+        }
+    }
+
+    /// <summary>Storage and network hiccups are worth a retry; anything else about a training will fail the same way again.</summary>
+    internal static bool IsTransient(Exception e) => e switch
+    {
+        PermanentTrainingException or InvalidInputException => false,
+        RequestFailedException r => r.Status is 0 or 408 or 429 or 500 or 502 or 503 or 504,
+        HttpRequestException or TimeoutException or IOException => true,
+        AggregateException a => a.InnerExceptions.All(IsTransient),
+        _ => false,
+    };
+
+    private static string Describe(Exception e) => e switch
+    {
+        PermanentTrainingException or InvalidInputException => e.Message,
+        RequestFailedException r => $"storage error {r.Status} {r.ErrorCode}".TrimEnd(),
+        _ => $"{e.GetType().Name}: {e.Message}",
+    };
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Temp space; the OS reclaims it.
+        }
+    }
+
+    private sealed class Progress(long runId, long jobId)
+    {
+        public long RunId { get; } = runId;
+
+        public long JobId { get; } = jobId;
+
+        public volatile string Stage = TrainingStages.Loading;
+
+        public volatile bool CancelRequested;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring a malformed training message: {Message}")]
+    private static partial void LogMalformed(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} job {JobId}: delivery {DequeueCount}")]
+    private static partial void LogReceived(ILogger logger, long runId, long jobId, long dequeueCount);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} job {JobId}: nothing to do, {Reason}")]
+    private static partial void LogSkipped(ILogger logger, long runId, long jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} job {JobId}: nothing to do, the job is {Status}")]
+    private static partial void LogJobNotActive(ILogger logger, long runId, long jobId, string status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} started by job {JobId}, attempt {Attempt} (restart: {Restart})")]
+    private static partial void LogStarted(ILogger logger, long runId, long jobId, int attempt, bool restart);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} finished (job {JobId})")]
+    private static partial void LogFinished(ILogger logger, long runId, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} cancelled (job {JobId})")]
+    private static partial void LogCancelled(ILogger logger, long runId, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} interrupted by the host (job {JobId}); the message will be redelivered")]
+    private static partial void LogInterrupted(ILogger logger, long runId, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} hit a transient failure (job {JobId}); the message will be redelivered")]
+    private static partial void LogTransient(ILogger logger, Exception exception, long runId, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} failed (job {JobId}): {Reason}")]
+    private static partial void LogFailed(ILogger logger, Exception exception, long runId, long jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Run {RunId} job {JobId} reached the poison queue: {Reason}")]
+    private static partial void LogPoisoned(ILogger logger, long runId, long jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat of run {RunId} failed")]
+    private static partial void LogHeartbeatFailed(ILogger logger, Exception exception, long runId);
+}
