@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Azure.Storage.Queues;
 using DashAI.Functions.E2ETests.Infrastructure;
+using DashAI.Functions.HostHarness;
 
 namespace DashAI.Functions.E2ETests;
 
@@ -131,16 +132,16 @@ public sealed class HarnessSelfTests(SampleAppFixture fixture) : IClassFixture<S
         var sent = (await jobs.SendMessageAsync(token)).Value;
 
         // maxDequeueCount is 2 in the sample's host.json: two attempts, then poison with the same content.
-        var poisoned = await WaitAsync(async () =>
-        {
-            var peeked = (await poison.PeekMessagesAsync(32)).Value;
-            return peeked.FirstOrDefault(m => m.Body.ToString() == token);
-        });
-        Assert.True(poisoned is not null, $"Not in sample-jobs-poison within {QueueTimeout}.{Environment.NewLine}{fixture.Log.Tail()}");
-        var log = fixture.Log.Tail(5000);
-        Assert.Contains($"failed on message {sent.MessageId} (dequeue count 1)", log, StringComparison.Ordinal);
-        Assert.Contains($"failed on message {sent.MessageId} (dequeue count 2)", log, StringComparison.Ordinal);
-        Assert.DoesNotContain($"failed on message {sent.MessageId} (dequeue count 3)", log, StringComparison.Ordinal);
+        var deliveries = await WaitAsync(() => Task.FromResult(
+            fixture.Harness.QueueDeliveries.Where(d => d.MessageId == sent.MessageId).ToList() is var found
+            && found.Any(d => d.Outcome == QueueDeliveryOutcome.FailedAndPoisoned) ? found : null));
+        Assert.True(deliveries is not null, $"Not poisoned within {QueueTimeout}.{Environment.NewLine}{fixture.Log.Tail()}");
+        Assert.Equal(
+            [(1L, QueueDeliveryOutcome.FailedAndReleased), (2L, QueueDeliveryOutcome.FailedAndPoisoned)],
+            deliveries.Select(d => (d.DequeueCount, d.Outcome)).ToArray());
+        Assert.All(deliveries, d => Assert.Contains("Failing on purpose", d.Error, StringComparison.Ordinal));
+        var poisoned = (await poison.PeekMessagesAsync(32)).Value;
+        Assert.Contains(poisoned, m => m.Body.ToString() == token);
         await AssertQueueDrainedAsync(jobs);
     }
 

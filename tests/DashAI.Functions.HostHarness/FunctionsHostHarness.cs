@@ -28,6 +28,7 @@ public sealed class FunctionsHostHarness : IAsyncDisposable
     private readonly WorkerChannel _channel;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<QueueTriggerListener> _queueListeners = [];
+    private readonly List<QueueDelivery> _deliveries = [];
     private WebApplication? _grpcServer;
     private WebApplication? _httpServer;
     private WorkerProcess? _worker;
@@ -56,6 +57,26 @@ public sealed class FunctionsHostHarness : IAsyncDisposable
     internal string StorageConnectionString => _options.StorageConnectionString;
 
     internal IReadOnlyDictionary<string, string> Settings { get; private set; } = new Dictionary<string, string>();
+
+    /// <summary>Every queue message the harness delivered (or moved to poison), in order: what tests assert retries on.</summary>
+    public IReadOnlyList<QueueDelivery> QueueDeliveries
+    {
+        get
+        {
+            lock (_deliveries)
+            {
+                return [.. _deliveries];
+            }
+        }
+    }
+
+    internal void RecordDelivery(QueueDelivery delivery)
+    {
+        lock (_deliveries)
+        {
+            _deliveries.Add(delivery);
+        }
+    }
 
     /// <summary>The full URL of each HTTP function route, for printing.</summary>
     public IReadOnlyList<string> HttpRoutes { get; private set; } = [];

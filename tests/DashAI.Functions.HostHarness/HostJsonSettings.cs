@@ -20,6 +20,9 @@ internal sealed record HostJsonSettings
 
     public TimeSpan? FunctionTimeout { get; init; }
 
+    /// <summary>extensions.queues.messageEncoding: "base64" (default) or "none".</summary>
+    public bool QueueMessageEncodingIsBase64 { get; init; } = true;
+
     public static HostJsonSettings Load(string path)
     {
         if (!File.Exists(path))
@@ -70,6 +73,11 @@ internal sealed record HostJsonSettings
             if (TryGet(queues, "visibilityTimeout", out var visibility) && TryParseTimeSpan(visibility, out var visibilityTimeout))
             {
                 settings = settings with { QueueVisibilityTimeout = visibilityTimeout };
+            }
+
+            if (TryGet(queues, "messageEncoding", out var encoding) && encoding.ValueKind == JsonValueKind.String)
+            {
+                settings = settings with { QueueMessageEncodingIsBase64 = !string.Equals(encoding.GetString(), "none", StringComparison.OrdinalIgnoreCase) };
             }
 
             if (TryGet(queues, "maxPollingInterval", out var polling) && TryParseTimeSpan(polling, out var pollingInterval))

@@ -108,18 +108,22 @@ internal sealed class QueueTriggerListener
             if (message.DequeueCount > _settings.QueueMaxDequeueCount)
             {
                 await MoveToPoisonAsync(message, stopping);
+                Record(message, message.MessageText, QueueDeliveryOutcome.Poisoned, "dequeue count above maxDequeueCount");
                 return;
             }
 
             string text;
             try
             {
-                text = Encoding.UTF8.GetString(Convert.FromBase64String(message.MessageText));
+                text = _settings.QueueMessageEncodingIsBase64
+                    ? Encoding.UTF8.GetString(Convert.FromBase64String(message.MessageText))
+                    : message.MessageText;
             }
             catch (FormatException)
             {
                 _logger.LogWarning("Message {MessageId} on {Queue} is not base64 (the host's encoding); moving it to poison", message.MessageId, _queue.Name);
                 await MoveToPoisonAsync(message, stopping);
+                Record(message, message.MessageText, QueueDeliveryOutcome.Poisoned, "not base64");
                 return;
             }
 
@@ -127,18 +131,23 @@ internal sealed class QueueTriggerListener
             if (response.Result.Status == StatusResult.Types.Status.Success)
             {
                 await _queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, stopping);
+                Record(message, text, QueueDeliveryOutcome.Succeeded, null);
                 return;
             }
+
+            var error = response.Result.Exception?.Message;
 
             _logger.LogWarning("{Function} failed on message {MessageId} (dequeue count {DequeueCount}): {Error}",
                 _function.Name, message.MessageId, message.DequeueCount, response.Result.Exception?.Message);
             if (message.DequeueCount >= _settings.QueueMaxDequeueCount)
             {
                 await MoveToPoisonAsync(message, stopping);
+                Record(message, text, QueueDeliveryOutcome.FailedAndPoisoned, error);
             }
             else
             {
                 await _queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: _settings.QueueVisibilityTimeout, cancellationToken: stopping);
+                Record(message, text, QueueDeliveryOutcome.FailedAndReleased, error);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -150,6 +159,9 @@ internal sealed class QueueTriggerListener
             _logger.LogWarning(ex, "Processing message {MessageId} from {Queue} failed in the harness", message.MessageId, _queue.Name);
         }
     }
+
+    private void Record(QueueMessage message, string text, QueueDeliveryOutcome outcome, string? error) =>
+        _harness.RecordDelivery(new QueueDelivery(_function.Name, _queue.Name, message.MessageId, text, message.DequeueCount, outcome, error));
 
     private async Task MoveToPoisonAsync(QueueMessage message, CancellationToken stopping)
     {
