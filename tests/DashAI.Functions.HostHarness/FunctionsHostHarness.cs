@@ -280,6 +280,9 @@ public sealed class FunctionsHostHarness : IAsyncDisposable
         builder.Logging.AddProvider(new ForwardingLoggerProvider(_options.LoggerFactory));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+
+        // The harness decides when its servers stop; they must not each react to Ctrl+C/SIGTERM on their own.
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, ManualHostLifetime>();
         return builder;
     }
 
@@ -365,6 +368,14 @@ public sealed class FunctionsHostHarness : IAsyncDisposable
             _logger.LogDebug(ex, "Stopping a harness server");
         }
     }
+}
+
+/// <summary>A host lifetime that ignores console signals: the harness stops its servers itself.</summary>
+internal sealed class ManualHostLifetime : Microsoft.Extensions.Hosting.IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>Sends the harness's internal servers' logs to the harness's logger factory.</summary>
