@@ -14,6 +14,8 @@ public static class DashAIServiceCollectionExtensions
     public static IServiceCollection AddDashAI(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);
+        services.AddOptions<DashAI.Functions.Datasets.DatasetOptions>().BindConfiguration(DashAI.Functions.Datasets.DatasetOptions.SectionName)
+            .Validate(o => o.MaxUploadBytes > 0, "DashAI:Datasets:MaxUploadBytes must be positive.");
 
         services.TryAddSingletonTimeProvider();
         services.AddSingleton(_ => StorageClients.CreateTableServiceClient(configuration));
