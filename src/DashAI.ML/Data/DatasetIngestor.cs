@@ -145,6 +145,16 @@ public static class DatasetIngestor
                 }
 
                 rows++;
+
+                // A quote that is never closed swallows the rest of the file into one multi-line row;
+                // its quotes are then odd in number. Only multi-line rows are checked (they are rare),
+                // and before any column access, since unescaping rewrites the row in place.
+                if (row.LineNumberToExcl - row.LineNumberFrom > 1 && row.Span.Count('"') % 2 != 0)
+                {
+                    throw new InvalidInputException(
+                        [$"Row {rows} (line {row.LineNumberFrom}) opens a quoted field that is never closed."], rows);
+                }
+
                 if (row.ColCount != profilers.Length)
                 {
                     throw Ragged(row, rows, profilers.Length, options.Header);

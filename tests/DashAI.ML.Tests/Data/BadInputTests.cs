@@ -58,6 +58,18 @@ public class BadInputTests
     }
 
     [Fact]
+    public void AQuoteThatIsNeverClosedIsReportedWithItsRow()
+    {
+        using var folder = new TestFolder();
+        var csv = "a,label\n" + Rows(3, i => $"{i},x") + "3,\"y\n" + Rows(10, i => $"{i},z");
+
+        var error = IngestFails(folder, folder.WriteText("open-quote.csv", csv));
+
+        Assert.Equal(4, error.Row);
+        Assert.Contains("never closed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void UndecodableUtf8BytesAreReportedWithTheirRow()
     {
         using var folder = new TestFolder();

@@ -232,6 +232,40 @@ public class DatasetIngestorTests
     }
 
     [Fact]
+    public void TabSeparatedFilesAreReadAndWrittenAsCanonicalCsv()
+    {
+        using var folder = new TestFolder();
+        var tsv = "name\tlabel\n" + string.Concat(Enumerable.Range(0, 10).Select(i => $"a, b {i}\t{i % 2}\n"));
+
+        var result = DatasetIngestor.Ingest(
+            folder.WriteText("data.tsv", tsv),
+            TestFolder.Request(loader: new DataLoaderOptions(Separator: '\t'), splits: SplitOptions.Default with { Shuffle = false }),
+            folder.Output,
+            CancellationToken.None);
+
+        Assert.StartsWith("name,label\n\"a, b 0\",0\n", File.ReadAllText(result.SplitFiles[SplitNames.Train]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BlankLinesAreSkippedAndNumbersAreWrittenCanonically()
+    {
+        using var folder = new TestFolder();
+        var csv = "n,x,label\n 5 ,1.50,a\n\n+6,1e3,b\n7, 2.5 ,a\n\n8,Infinity,b\n9,-0.25,a\n";
+
+        var result = DatasetIngestor.Ingest(
+            folder.WriteText("numbers.csv", csv),
+            TestFolder.Request(splits: new SplitOptions(0.6, 0.2, 0.2, 1, Shuffle: false, Stratify: false)),
+            folder.Output,
+            CancellationToken.None);
+
+        Assert.Equal(5, result.Rows);
+        Assert.Equal(ColumnType.Integer, result.Schema["n"].Type);
+        Assert.Equal(ColumnType.Float, result.Schema["x"].Type);
+        var train = TestFolder.ReadSplit(result.SplitFiles[SplitNames.Train]).Rows;
+        Assert.Equal([["5", "1.50", "a"], ["6", "1e3", "b"], ["7", "2.5", "a"]], train);
+    }
+
+    [Fact]
     public void TheSameSeedGivesByteIdenticalSplitsAndAnotherSeedDoesNot()
     {
         using var folder = new TestFolder();
