@@ -32,6 +32,7 @@ internal sealed class ColumnProfiler
 
     private readonly char _decimalPoint;
     private Dictionary<string, long>? _counts = new(StringComparer.Ordinal);
+    private Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> _countsBySpan;
     private long _words;
     private bool _couldBeInteger = true;
     private bool _couldBeFloat = true;
@@ -41,6 +42,7 @@ internal sealed class ColumnProfiler
     {
         Name = name;
         _decimalPoint = decimalPoint;
+        _countsBySpan = _counts.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public string Name { get; }
@@ -69,8 +71,7 @@ internal sealed class ColumnProfiler
         ValueCount++;
         if (_counts is not null)
         {
-            var lookup = _counts.GetAlternateLookup<ReadOnlySpan<char>>();
-            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(lookup, field, out var exists);
+            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(_countsBySpan, field, out var exists);
             count++;
             if (!exists && _counts.Count > DistinctCap)
             {

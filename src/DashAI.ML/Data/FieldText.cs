@@ -46,8 +46,8 @@ internal static class FieldText
             return true;
         }
 
-        // Longest token is 5 chars; anything longer that does not start or end with a space is a value.
-        if (field.Length > 5 && field[0] != ' ' && field[^1] != ' ')
+        // No token starts with a digit or is longer than 5 chars: most fields are ruled out here.
+        if (char.IsAsciiDigit(field[0]) || (field.Length > 5 && field[0] != ' ' && field[^1] != ' '))
         {
             return false;
         }
