@@ -19,12 +19,15 @@ namespace DashAI.ML.Data;
 /// row is not a category);</item>
 /// <item>every other string column is <see cref="ColumnType.Text"/>.</item>
 /// </list>
-/// Distinct values are counted exactly up to <see cref="DistinctCap"/>; past that the column stops
-/// tracking them (memory stays bounded) and reports the cap.
+/// Distinct values are counted exactly up to a cap; past it the column stops tracking them and
+/// reports the cap. The cap shares <see cref="DistinctBudget"/> entries across the columns (so a
+/// wide file stays within a few tens of MB) but is never below <see cref="MaxCategories"/> + 1,
+/// which every type and stratification decision needs, nor above <see cref="MaxDistinctPerColumn"/>.
 /// </remarks>
 internal sealed class ColumnProfiler
 {
-    public const int DistinctCap = 10_000;
+    public const int MaxDistinctPerColumn = 10_000;
+    public const int DistinctBudget = 200_000;
     public const int MaxCategories = 1_000;
     public const int SmallCategoryCount = 20;
     public const double MaxDistinctRatio = 0.5;
@@ -38,10 +41,13 @@ internal sealed class ColumnProfiler
     private bool _couldBeFloat = true;
     private bool _couldBeBoolean = true;
 
-    public ColumnProfiler(string name, char decimalPoint)
+    private readonly int _distinctCap;
+
+    public ColumnProfiler(string name, char decimalPoint, int distinctCap)
     {
         Name = name;
         _decimalPoint = decimalPoint;
+        _distinctCap = distinctCap;
         _countsBySpan = _counts.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
@@ -54,10 +60,10 @@ internal sealed class ColumnProfiler
     /// <summary>The 1-based data row of the first missing value, if any.</summary>
     public long? FirstMissingRow { get; private set; }
 
-    /// <summary>Exact per-value counts while there are at most <see cref="DistinctCap"/> distinct values, else null.</summary>
+    /// <summary>Exact per-value counts while there are at most the cap's distinct values, else null.</summary>
     public IReadOnlyDictionary<string, long>? ValueCounts => _counts;
 
-    public long DistinctCount => _counts?.Count ?? DistinctCap;
+    public long DistinctCount => _counts?.Count ?? _distinctCap;
 
     public void Add(ReadOnlySpan<char> field, long row)
     {
@@ -73,7 +79,7 @@ internal sealed class ColumnProfiler
         {
             ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(_countsBySpan, field, out var exists);
             count++;
-            if (!exists && _counts.Count > DistinctCap)
+            if (!exists && _counts.Count > _distinctCap)
             {
                 _counts = null;
             }
@@ -106,6 +112,10 @@ internal sealed class ColumnProfiler
 
         _words += isNumber ? 1 : FieldText.CountWords(field);
     }
+
+    /// <summary>The per-column distinct-value cap for a file with <paramref name="columns"/> columns.</summary>
+    public static int DistinctCapFor(int columns) =>
+        Math.Clamp(DistinctBudget / Math.Max(columns, 1), MaxCategories + 1, MaxDistinctPerColumn);
 
     public ColumnType InferType()
     {

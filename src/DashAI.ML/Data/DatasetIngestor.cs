@@ -137,7 +137,8 @@ public static class DatasetIngestor
                 if (profilers is null)
                 {
                     var names = ColumnNames(row, options.Header);
-                    profilers = names.Select(n => new ColumnProfiler(n, options.DecimalPoint)).ToArray();
+                    var distinctCap = ColumnProfiler.DistinctCapFor(names.Length);
+                    profilers = names.Select(n => new ColumnProfiler(n, options.DecimalPoint, distinctCap)).ToArray();
                     if (options.Header)
                     {
                         continue;

@@ -27,13 +27,13 @@ internal static class FieldText
 {
     private static readonly SearchValues<char> NeedsQuoting = SearchValues.Create(",\"\r\n");
 
-    private static readonly NumberFormatInfo DecimalComma = new()
+    private static readonly NumberFormatInfo DecimalComma = NumberFormatInfo.ReadOnly(new NumberFormatInfo
     {
         NumberDecimalSeparator = ",",
         NumberGroupSeparator = "\u00A0",
         NegativeSign = "-",
         PositiveSign = "+",
-    };
+    });
 
     /// <summary>
     /// Missing-value spellings (case-insensitive, surrounding spaces ignored), the ones pandas and

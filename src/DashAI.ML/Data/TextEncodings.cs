@@ -3,8 +3,10 @@ using System.Text;
 namespace DashAI.ML.Data;
 
 /// <summary>
-/// The text encodings an upload may declare. Decoding is strict: bytes that are not valid in the
-/// declared encoding are an error the user can fix, never silently replaced with '?' or U+FFFD.
+/// The text encodings an upload may declare. UTF-8 decoding is strict: bytes that are not valid
+/// UTF-8 are an error the user can fix, never silently replaced with U+FFFD. Latin-1 gives every
+/// byte a character, and so does .NET's Windows-1252 (its five unassigned bytes become the C1
+/// controls of the same value), so those two never fail.
 /// </summary>
 public static class TextEncodings
 {

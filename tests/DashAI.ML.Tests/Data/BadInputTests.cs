@@ -98,6 +98,19 @@ public class BadInputTests
     }
 
     [Fact]
+    public void JsonTextThatIsNotUtf8IsReportedWithItsRecord()
+    {
+        using var folder = new TestFolder();
+        var content = new List<byte>(Encoding.ASCII.GetBytes("[{\"a\":\"x\",\"b\":1},{\"a\":\"caf"));
+        content.Add(0xE9);
+        content.AddRange(Encoding.ASCII.GetBytes("\",\"b\":2}]"));
+
+        var error = IngestFails(folder, folder.WriteBytes("latin1.json", [.. content]), TestFolder.Request(dataLoader: DataLoaderCatalog.Json));
+
+        Assert.Equal(2, error.Row);
+    }
+
+    [Fact]
     public void AnOutputColumnThatDoesNotExistIsNamed()
     {
         using var folder = new TestFolder();

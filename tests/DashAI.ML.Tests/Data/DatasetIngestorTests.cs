@@ -355,6 +355,33 @@ public class DatasetIngestorTests
         Assert.Empty(Directory.EnumerateFiles(folder.Output));
     }
 
+    [Fact]
+    public void AMultiMegabyteFileIsStreamedWithoutAllocatingPerField()
+    {
+        using var folder = new TestFolder();
+        var path = Path.Combine(folder.Root, "large.csv");
+        using (var writer = new StreamWriter(path))
+        {
+            writer.Write("a,b,c,d,e,f,g,h,kind,label\n");
+            var random = new Random(3);
+            for (var i = 0; i < 200_000; i++)
+            {
+                writer.Write($"{random.NextDouble():F4},{random.Next(1000)},{random.NextDouble():F4},{random.Next(1000)},{random.NextDouble():F4},{random.Next(1000)},{random.NextDouble():F4},{random.Next(1000)},k{i % 7},{i % 3}\n");
+            }
+        }
+
+        var size = new FileInfo(path).Length;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var result = DatasetIngestor.Ingest(path, TestFolder.Request(splits: SplitOptions.Default with { Stratify = true }), folder.Output, CancellationToken.None);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(200_000, result.Rows);
+        Assert.True(size > 8_000_000, $"file is only {size} bytes");
+        // A string per field would allocate about three times the file (object header plus two bytes
+        // a char); bounded column profiles and one byte per row stay well under it.
+        Assert.True(allocated < size, $"allocated {allocated:N0} bytes for a {size:N0}-byte file");
+    }
+
     private static List<Dictionary<string, object>> IrisAsJson(string csvPath)
     {
         var lines = File.ReadAllLines(csvPath);
