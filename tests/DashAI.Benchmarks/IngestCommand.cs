@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using DashAI.ML;
 using DashAI.ML.Data;
 
 namespace DashAI.Benchmarks;
@@ -48,7 +49,17 @@ internal static class IngestCommand
         try
         {
             var stopwatch = Stopwatch.StartNew();
-            var result = DatasetIngestor.Ingest(csv, request, output, CancellationToken.None);
+            IngestResult result;
+            try
+            {
+                result = DatasetIngestor.Ingest(csv, request, output, CancellationToken.None);
+            }
+            catch (InvalidInputException ex)
+            {
+                Console.Error.WriteLine($"invalid input: {ex.Message}");
+                return 1;
+            }
+
             var seconds = stopwatch.Elapsed.TotalSeconds;
             var bytes = new FileInfo(csv).Length;
             FormattableString line =

@@ -386,6 +386,8 @@ public static class DatasetIngestor
         return names;
     }
 
+    // Blank lines are skipped, as pandas does; in a one-column file a missing value must therefore be
+    // written as "" or a token such as NA.
     private static bool IsBlank(SepReader.Row row) => row.ColCount == 1 && row.Span.IsEmpty;
 
     private static InvalidInputException Ragged(SepReader.Row row, long dataRow, int expected, bool header) =>

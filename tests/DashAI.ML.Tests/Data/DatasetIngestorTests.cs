@@ -135,6 +135,36 @@ public class DatasetIngestorTests
     }
 
     [Fact]
+    public void AJsonFileLargerThanTheReadBufferIsReadAcrossBufferBoundaries()
+    {
+        using var folder = new TestFolder();
+        var longText = new string('w', 100_000);
+        var records = Enumerable.Range(0, 5_000).Select(i => new Dictionary<string, object?>
+        {
+            ["id"] = i,
+            ["note"] = i == 2_500 ? longText : $"note \"{i}\", with comma",
+            ["flag"] = i % 2 == 0,
+            ["label"] = i % 3 == 0 ? "x" : "y",
+        });
+        var path = folder.WriteText("big.json", JsonSerializer.Serialize(records));
+        Assert.True(new FileInfo(path).Length > 4 * 65_536);
+
+        var result = DatasetIngestor.Ingest(
+            path,
+            TestFolder.Request(splits: SplitOptions.Default with { Shuffle = false }, dataLoader: DataLoaderCatalog.Json),
+            folder.Output,
+            CancellationToken.None);
+
+        Assert.Equal(5_000, result.Rows);
+        Assert.Equal(ColumnType.Integer, result.Schema["id"].Type);
+        Assert.Equal(ColumnType.Boolean, result.Schema["flag"].Type);
+        var train = TestFolder.ReadSplit(result.SplitFiles[SplitNames.Train]).Rows;
+        Assert.Equal(Enumerable.Range(0, 4_000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), train.Select(r => r[0]));
+        Assert.Equal("note \"7\", with comma", train[7][1]);
+        Assert.Equal(longText, train[2_500][1]);
+    }
+
+    [Fact]
     public void QuotedFieldsKeepSeparatorsQuotesAndLineBreaks()
     {
         using var folder = new TestFolder();
