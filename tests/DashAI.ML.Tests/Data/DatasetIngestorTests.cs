@@ -187,6 +187,23 @@ public class DatasetIngestorTests
     }
 
     [Fact]
+    public void QuotedLabelsAreStratifiedAndWrittenIntact()
+    {
+        using var folder = new TestFolder();
+        var csv = "x,label\n" + string.Concat(Enumerable.Range(0, 30).Select(i => i % 2 == 0 ? $"{i},\"say \"\"hi\"\", you\"\n" : $"{i},plain\n"));
+
+        var result = DatasetIngestor.Ingest(
+            folder.WriteText("quoted-labels.csv", csv),
+            TestFolder.Request(splits: SplitOptions.Default with { Stratify = true }),
+            folder.Output,
+            CancellationToken.None);
+
+        var labels = SplitNames.All.SelectMany(s => TestFolder.ReadSplit(result.SplitFiles[s]).Rows).Select(r => r[1]).ToList();
+        Assert.Equal(15, labels.Count(l => l == "say \"hi\", you"));
+        Assert.Equal(15, labels.Count(l => l == "plain"));
+    }
+
+    [Fact]
     public void ByteOrderMarkAndCrlfLineEndingsAreRemoved()
     {
         using var folder = new TestFolder();
