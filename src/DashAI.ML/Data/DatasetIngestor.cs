@@ -29,6 +29,13 @@ public static class DatasetIngestor
 {
     private const int CancellationCheckMask = 0xFFF;
 
+    /// <summary>
+    /// Reads <paramref name="sourcePath"/> with the request's dataloader, infers column types, validates,
+    /// splits, and writes train.csv, validation.csv and test.csv into <paramref name="outputDirectory"/>.
+    /// </summary>
+    /// <param name="outputDirectory">Created if absent; should belong to this call alone. On failure the split files are removed.</param>
+    /// <exception cref="InvalidInputException">The file or the request has a problem the user can fix; <see cref="InvalidInputException.Row"/> says where when it can.</exception>
+    /// <exception cref="OperationCanceledException">Cancellation was requested (checked every few thousand rows).</exception>
     public static IngestResult Ingest(string sourcePath, IngestRequest request, string outputDirectory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sourcePath);
