@@ -7,4 +7,7 @@ public sealed class DatasetOptions
 
     /// <summary>The largest upload (file or URL download) accepted, in bytes; the Functions front end's own default is 100 MB.</summary>
     public long MaxUploadBytes { get; set; } = 100L * 1024 * 1024;
+
+    /// <summary>How long fetching a dataset from a URL may take, in seconds.</summary>
+    public int UrlTimeoutSeconds { get; set; } = 120;
 }

@@ -24,6 +24,8 @@ public static class DashAIServiceCollectionExtensions
         services.AddSingleton(sp => new StorageNames(sp.GetRequiredService<IOptions<StorageOptions>>().Value.NamePrefix));
         services.AddSingleton<StorageContext>();
         services.AddSingleton<Stores>();
+        services.AddSingleton<DashAI.Functions.Datasets.IUrlAddressPolicy, DashAI.Functions.Datasets.PublicAddressPolicy>();
+        services.AddSingleton<DashAI.Functions.Datasets.UrlDownloader>();
 
         services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.SectionName)
             .Validate(o => o.HeartbeatSeconds > 0 && o.StaleAfterSeconds > 2 * o.HeartbeatSeconds,

@@ -32,6 +32,12 @@ public sealed class FunctionMetadataTests
         { "CancelJob", "delete", "job/{id}" },
         { "CancelJobByQuery", "delete", "job" },
         { "Health", "get", "health" },
+        { "CreateDataset", "post", "dataset" },
+        { "GetDatasetInfo", "get", "dataset/{id}/info" },
+        { "GetDatasetSample", "get", "dataset/{id}/sample" },
+        { "GetDatasetFile", "get", "dataset/{id}/file" },
+        { "ListComponents", "get", "component" },
+        { "GetComponent", "get", "component/{name}" },
     };
 
     private static readonly Lazy<JsonArray> Metadata = new(() =>
