@@ -14,6 +14,8 @@ public static class DashAIServiceCollectionExtensions
     public static IServiceCollection AddDashAI(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);
+        services.AddOptions<DashAI.Functions.Datasets.DatasetOptions>().BindConfiguration(DashAI.Functions.Datasets.DatasetOptions.SectionName)
+            .Validate(o => o.MaxUploadBytes > 0, "DashAI:Datasets:MaxUploadBytes must be positive.");
 
         services.TryAddSingletonTimeProvider();
         services.AddSingleton(_ => StorageClients.CreateTableServiceClient(configuration));
@@ -22,6 +24,8 @@ public static class DashAIServiceCollectionExtensions
         services.AddSingleton(sp => new StorageNames(sp.GetRequiredService<IOptions<StorageOptions>>().Value.NamePrefix));
         services.AddSingleton<StorageContext>();
         services.AddSingleton<Stores>();
+        services.AddSingleton<DashAI.Functions.Datasets.IUrlAddressPolicy, DashAI.Functions.Datasets.PublicAddressPolicy>();
+        services.AddSingleton<DashAI.Functions.Datasets.UrlDownloader>();
 
         services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.SectionName)
             .Validate(o => o.HeartbeatSeconds > 0 && o.StaleAfterSeconds > 2 * o.HeartbeatSeconds,

@@ -101,6 +101,15 @@ public sealed class EntityStore<T>
         return false;
     }
 
+    /// <summary>Whether an object of this kind already holds <paramref name="name"/> (a point read of its name row).</summary>
+    public async Task<bool> NameExistsAsync(string name, CancellationToken cancellationToken)
+    {
+        await _storage.EnsureReadyAsync(cancellationToken);
+        var row = NameRow(name, 0);
+        var found = await _table.GetEntityIfExistsAsync<TableEntity>(row.PartitionKey, row.RowKey, select: ["RowKey"], cancellationToken: cancellationToken);
+        return found.HasValue;
+    }
+
     /// <summary>Reserves the next id without writing the object (for callers that write blobs under the id first).</summary>
     public async Task<long> NextIdAsync(CancellationToken cancellationToken)
     {

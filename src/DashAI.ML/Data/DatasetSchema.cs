@@ -16,7 +16,8 @@ public sealed record ColumnInfo(string Name, ColumnType Type, long MissingCount,
 /// <summary>
 /// What ingestion learned about a dataset. The splits it writes are "canonical CSV":
 /// UTF-8 without BOM, a header row, comma separator, RFC 4180 quoting, invariant culture numbers
-/// ('.' decimal point), booleans as true/false, and an empty field for a missing value.
+/// ('.' decimal point), booleans as true/false, an empty field for a missing value, and LF line
+/// endings (quoted text fields may hold line breaks).
 /// Column order in the split files is <see cref="Columns"/> order.
 /// </summary>
 public sealed record DatasetSchema(

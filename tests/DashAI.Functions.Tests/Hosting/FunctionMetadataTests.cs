@@ -25,6 +25,19 @@ public sealed class FunctionMetadataTests
         { "CreateRun", "post", "run" },
         { "UpdateRun", "patch", "run/{id}" },
         { "DeleteRun", "delete", "run/{id}" },
+        { "GetRunModel", "get", "run/{id}/model" },
+        { "EnqueueRun", "post", "job/runner" },
+        { "ListJobs", "get", "job" },
+        { "GetJob", "get", "job/{id}" },
+        { "CancelJob", "delete", "job/{id}" },
+        { "CancelJobByQuery", "delete", "job" },
+        { "Health", "get", "health" },
+        { "CreateDataset", "post", "dataset" },
+        { "GetDatasetInfo", "get", "dataset/{id}/info" },
+        { "GetDatasetSample", "get", "dataset/{id}/sample" },
+        { "GetDatasetFile", "get", "dataset/{id}/file" },
+        { "ListComponents", "get", "component" },
+        { "GetComponent", "get", "component/{name}" },
     };
 
     private static readonly Lazy<JsonArray> Metadata = new(() =>
@@ -40,8 +53,32 @@ public sealed class FunctionMetadataTests
         var trigger = Assert.Single(bindings, b => b!["type"]!.GetValue<string>() == "httpTrigger")!;
         Assert.Equal(route, trigger["route"]!.GetValue<string>());
         Assert.Equal([method], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
-        Assert.Equal("Function", trigger["authLevel"]!.GetValue<string>());
+        // Every endpoint needs a function key except the health probe.
+        Assert.Equal(name == "Health" ? "Anonymous" : "Function", trigger["authLevel"]!.GetValue<string>());
         Assert.Contains(bindings, b => b!["type"]!.GetValue<string>() == "http" && b["direction"]!.GetValue<string>() == "Out");
+    }
+
+    [Theory]
+    [InlineData("TrainRun", "training-jobs")]
+    [InlineData("TrainRunPoison", "training-jobs-poison")]
+    public void QueueFunctionListensOnItsQueueThroughTheHostStorageConnection(string name, string queue)
+    {
+        var function = Metadata.Value.Single(f => f!["name"]!.GetValue<string>() == name)!;
+        var trigger = Assert.Single(function["bindings"]!.AsArray(), b => b!["type"]!.GetValue<string>() == "queueTrigger")!;
+        Assert.Equal(queue, trigger["queueName"]!.GetValue<string>());
+        Assert.Equal("In", trigger["direction"]!.GetValue<string>());
+        var connection = trigger["connection"]?.GetValue<string>();
+        Assert.True(connection is null or "AzureWebJobsStorage", $"unexpected connection {connection}");
+    }
+
+    [Fact]
+    public void HostJsonTakesOneTrainingMessagePerInstanceAndPollsWithinTwoSeconds()
+    {
+        var queues = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!["extensions"]!["queues"]!;
+        Assert.Equal(1, queues["batchSize"]!.GetValue<int>());
+        Assert.Equal(0, queues["newBatchThreshold"]!.GetValue<int>());
+        Assert.True(TimeSpan.Parse(queues["maxPollingInterval"]!.GetValue<string>()) <= TimeSpan.FromSeconds(2));
+        Assert.Equal("base64", queues["messageEncoding"]!.GetValue<string>());
     }
 
     [Fact]

@@ -1,0 +1,45 @@
+using DashAI.Functions.Http;
+using DashAI.ML.Components;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace DashAI.Functions.Components;
+
+/// <summary>A registry entry as the API returns it.</summary>
+public sealed record ComponentDto(
+    string Name,
+    string Type,
+    string Description,
+    System.Text.Json.Nodes.JsonObject ParameterSchema,
+    IReadOnlyList<string> CompatibleTasks,
+    string? Direction)
+{
+    public static ComponentDto From(ComponentInfo c) =>
+        new(c.Name, c.Type.ToString(), c.Description, c.ParameterSchema, c.CompatibleTasks, c.Direction);
+}
+
+/// <summary>The component registry: tasks, models, metrics and dataloaders, and which fit which.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Function methods are invoked on an instance the worker activates, like every other function class.")]
+public sealed class ComponentFunctions
+{
+    [Function("ListComponents")]
+    public IResult List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "component")] HttpRequest request)
+    {
+        var types = request.Query["select_types"]
+            .SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .ToList();
+        var related = request.Query["related_component"].FirstOrDefault();
+        var components = ComponentRegistry.List(types, string.IsNullOrWhiteSpace(related) ? null : related.Trim());
+        return TypedResults.Ok(components.Select(ComponentDto.From));
+    }
+
+    [Function("GetComponent")]
+    public IResult Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "component/{name}")] HttpRequest request,
+        string name)
+    {
+        var component = ComponentRegistry.Find(name) ?? throw new NotFoundException($"Component '{name}' not found");
+        return TypedResults.Ok(ComponentDto.From(component));
+    }
+}

@@ -1,0 +1,257 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using DashAI.Functions.Http;
+using DashAI.Functions.Storage;
+using DashAI.ML;
+using DashAI.ML.Data;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace DashAI.Functions.Datasets;
+
+/// <summary>
+/// <c>POST /dataset</c>: multipart <c>params</c> (the thesis JSON) plus <c>file</c> or <c>url</c>. The upload streams
+/// to local temp storage (hashed on the way), is parsed, typed and split from there in two streaming passes, the
+/// original and the splits go to Blob Storage, and the entity is written last, so a failure at any step leaves
+/// neither an entity nor blobs behind.
+/// </summary>
+public sealed partial class DatasetUploadFunction(
+    Stores stores,
+    UrlDownloader downloader,
+    IOptions<DatasetOptions> options,
+    ILogger<DatasetUploadFunction> logger)
+{
+    private const int MaxFieldBytes = 1 << 20;
+
+    private static readonly string[] AcceptedFileTypes =
+    [
+        "text/", "application/json", "application/octet-stream", "application/csv", "application/vnd.ms-excel", "application/x-ndjson",
+    ];
+
+    [Function("CreateDataset")]
+    public async Task<IResult> Create(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "dataset")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var limit = options.Value.MaxUploadBytes;
+        if (request.ContentLength > limit + MaxFieldBytes)
+        {
+            throw new PayloadTooLargeException($"The request is larger than the upload limit of {limit} bytes.");
+        }
+
+        var boundary = MultipartBoundary(request.ContentType);
+        var work = Directory.CreateTempSubdirectory("dashai-upload-");
+        try
+        {
+            var form = await ReadFormAsync(request.Body, boundary, work.FullName, limit, cancellationToken);
+            var ingest = IngestRequest.Parse(form.Params ?? throw new BadRequestException("The form field 'params' is required."));
+            var name = Validation.Name(ingest.DatasetName, "dataset_name");
+            DashAI.Functions.Experiments.ExperimentRules.CheckTaskExists(ingest.TaskName);
+
+            var url = string.IsNullOrWhiteSpace(form.Url) ? null : form.Url.Trim();
+            if ((form.File is null) == (url is null))
+            {
+                throw new BadRequestException("Send exactly one of the form fields 'file' and 'url'.");
+            }
+
+            // Fail fast on a taken name; the transaction that writes the entity is what guarantees it.
+            if (await stores.Datasets.NameExistsAsync(name, cancellationToken))
+            {
+                throw new ConflictException($"A dataset named '{name}' already exists.");
+            }
+
+            var upload = form.File ?? await downloader.DownloadAsync(url!, Path.Combine(work.FullName, "upload"), cancellationToken);
+            if (upload.Bytes == 0)
+            {
+                throw new BadRequestException("The uploaded file is empty.");
+            }
+
+            var splitsDirectory = Path.Combine(work.FullName, "splits");
+            var result = await Task.Run(() => DatasetIngestor.Ingest(upload.Path, ingest, splitsDirectory, cancellationToken), cancellationToken);
+            DashAI.Functions.Experiments.ExperimentRules.CheckTaskFitsSchema(ingest.TaskName, result.Schema);
+
+            var id = await stores.Datasets.NextIdAsync(cancellationToken);
+            var container = stores.Storage.Container(stores.Storage.Names.DatasetsContainer);
+            try
+            {
+                await container.GetBlobClient(DatasetBlobs.Original(id)).UploadAsync(upload.Path, cancellationToken);
+                foreach (var (split, path) in result.SplitFiles)
+                {
+                    await container.GetBlobClient(DatasetBlobs.Split(id, split)).UploadAsync(path, cancellationToken);
+                }
+
+                var dataset = await stores.Datasets.CreateAsync(
+                    new DatasetEntity
+                    {
+                        Name = name,
+                        TaskName = ingest.TaskName,
+                        FilePath = $"{stores.Storage.Names.DatasetsContainer}/{DatasetBlobs.Prefix(id)}",
+                        Dataloader = ingest.DataLoader,
+                        FileName = upload.FileName ?? url,
+                        UploadBytes = upload.Bytes,
+                        Sha256 = upload.Sha256,
+                        Rows = result.Rows,
+                        RowsPerSplit = new JsonObject(result.RowsPerSplit.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))).ToJsonString(),
+                        Columns = DatasetSchemaJson.Columns(result.Schema),
+                        InputColumns = DatasetSchemaJson.Names(result.Schema.InputColumns),
+                        OutputColumns = DatasetSchemaJson.Names(result.Schema.OutputColumns),
+                        Splits = SplitsJson(ingest.Splits),
+                        DataloaderParams = JsonNode.Parse(form.Params)?["dataloader_params"]?.ToJsonString(),
+                    },
+                    cancellationToken,
+                    reservedId: id);
+                LogCreated(logger, dataset.Id, dataset.Rows, dataset.UploadBytes);
+                return ApiResults.Created($"/api/v1/dataset/{dataset.Id}", DatasetDto.From(dataset), dataset.ETag);
+            }
+            catch
+            {
+                // Nothing half-written: the id is never reused, and its blobs go with the failed attempt.
+                using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await stores.Storage.DeleteBlobsAsync(stores.Storage.Names.DatasetsContainer, DatasetBlobs.Prefix(id), cleanup.Token);
+                throw;
+            }
+        }
+        finally
+        {
+            try
+            {
+                work.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // Temp space; the OS reclaims it.
+            }
+        }
+    }
+
+    private static string MultipartBoundary(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+            || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UnsupportedMediaTypeException("Send the dataset as multipart/form-data with the fields 'params' and 'file' (or 'url').");
+        }
+
+        var boundary = HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value;
+        return string.IsNullOrEmpty(boundary)
+            ? throw new BadRequestException("The multipart request has no boundary.")
+            : boundary;
+    }
+
+    private static async Task<UploadForm> ReadFormAsync(Stream body, string boundary, string directory, long limit, CancellationToken cancellationToken)
+    {
+        var form = new UploadForm();
+        var reader = new MultipartReader(boundary, body) { BodyLengthLimit = null };
+        MultipartSection? section;
+        try
+        {
+            section = await reader.ReadNextSectionAsync(cancellationToken);
+        }
+        catch (IOException e)
+        {
+            throw new BadRequestException($"The multipart body is malformed: {e.Message}");
+        }
+
+        while (section is not null)
+        {
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFormDisposition())
+            {
+                throw new BadRequestException("Every multipart section needs a form-data Content-Disposition with a name.");
+            }
+
+            var field = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
+            switch (field)
+            {
+                case "file":
+                    if (form.File is not null)
+                    {
+                        throw new BadRequestException("The form field 'file' is given more than once.");
+                    }
+
+                    CheckFileType(section.ContentType);
+                    var fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+                    form.File = await UploadFiles.SaveAsync(section.Body, Path.Combine(directory, "upload"), limit, Path.GetFileName(fileName), cancellationToken);
+                    break;
+                case "params":
+                    form.Params = form.Params is null ? await ReadFieldAsync(section, field, cancellationToken) : throw Duplicate(field);
+                    break;
+                case "url":
+                    form.Url = form.Url is null ? await ReadFieldAsync(section, field, cancellationToken) : throw Duplicate(field);
+                    break;
+                default:
+                    throw new BadRequestException($"Unknown form field '{field}': send 'params' and 'file' or 'url'.");
+            }
+
+            section = await reader.ReadNextSectionAsync(cancellationToken);
+        }
+
+        return form;
+    }
+
+    private static void CheckFileType(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return;
+        }
+
+        var media = MediaTypeHeaderValue.TryParse(contentType, out var parsed) ? parsed.MediaType.Value ?? "" : contentType;
+        if (!AcceptedFileTypes.Any(t => media.StartsWith(t, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new UnsupportedMediaTypeException($"Files of type '{media}' are not supported: upload CSV or JSON text.");
+        }
+    }
+
+    private static async Task<string> ReadFieldAsync(MultipartSection section, string field, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await section.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxFieldBytes)
+            {
+                throw new PayloadTooLargeException($"The form field '{field}' is larger than {MaxFieldBytes} bytes.");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new BadRequestException($"The form field '{field}' is not valid UTF-8.");
+        }
+    }
+
+    private static BadRequestException Duplicate(string field) => new($"The form field '{field}' is given more than once.");
+
+    private static string SplitsJson(SplitOptions splits) => new JsonObject
+    {
+        ["train_size"] = splits.TrainSize,
+        ["val_size"] = splits.ValSize,
+        ["test_size"] = splits.TestSize,
+        ["seed"] = splits.Seed,
+        ["shuffle"] = splits.Shuffle,
+        ["stratify"] = splits.Stratify,
+    }.ToJsonString();
+
+    private sealed class UploadForm
+    {
+        public string? Params { get; set; }
+
+        public string? Url { get; set; }
+
+        public StoredUpload? File { get; set; }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dataset {DatasetId} created: {Rows} rows from {Bytes} bytes")]
+    private static partial void LogCreated(ILogger logger, long datasetId, long rows, long bytes);
+}

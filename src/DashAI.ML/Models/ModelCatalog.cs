@@ -1,0 +1,286 @@
+using DashAI.ML.Tasks;
+using Microsoft.ML;
+using Microsoft.ML.Trainers;
+using Microsoft.ML.Trainers.FastTree;
+using Microsoft.ML.Trainers.LightGbm;
+using static DashAI.ML.Parameters.ParameterSchema;
+
+namespace DashAI.ML.Models;
+
+/// <summary>
+/// The models DashAI trains. Defaults follow the trainers' own where those are good, and were
+/// tuned against scikit-learn's counterparts where not (see tests/DashAI.Benchmarks/compare_sklearn.py).
+/// </summary>
+public static class ModelCatalog
+{
+    private static readonly string[] ClassificationTasks = [TabularClassificationTask.TaskName, TextClassificationTask.TaskName];
+    private static readonly string[] RegressionTasks = [RegressionTask.TaskName];
+
+    public static IReadOnlyList<ModelDefinition> All { get; } =
+    [
+        LightGbm(classification: true),
+        FastTree(classification: true),
+        FastForest(classification: true),
+        new(
+            "LogisticRegression",
+            "Multinomial logistic regression (maximum entropy) optimized with L-BFGS.",
+            ClassificationTasks,
+            needsNormalization: true,
+            Object(
+                Number("l2_regularization", 1.0, 0, 1e6, "L2 penalty weight on the coefficients."),
+                Number("l1_regularization", 0.0, 0, 1e6, "L1 penalty weight on the coefficients."),
+                Number("optimization_tolerance", 1e-5, 0, 1, "Stop when the relative improvement of the loss falls below this.", exclusiveMinimum: true),
+                Integer("history_size", 20, 1, 1000, "Number of past updates L-BFGS keeps to approximate the Hessian."),
+                Integer("maximum_number_of_iterations", 200, 1, 100_000, "Maximum number of L-BFGS iterations.")),
+            (ml, s, p) => ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
+            {
+                LabelColumnName = s.LabelColumn,
+                FeatureColumnName = s.FeaturesColumn,
+                L2Regularization = p.GetSingle("l2_regularization"),
+                L1Regularization = p.GetSingle("l1_regularization"),
+                OptimizationTolerance = p.GetSingle("optimization_tolerance"),
+                HistorySize = p.GetInt32("history_size"),
+                MaximumNumberOfIterations = p.GetInt32("maximum_number_of_iterations"),
+            })),
+        new(
+            "SdcaMaximumEntropy",
+            "Multinomial logistic regression optimized with stochastic dual coordinate ascent.",
+            ClassificationTasks,
+            needsNormalization: true,
+            Object(
+                OptionalNumber("l2_regularization", 0, 1e6, "L2 penalty weight; null lets the trainer choose from the data size."),
+                OptionalNumber("l1_regularization", 0, 1e6, "L1 penalty weight; null lets the trainer choose."),
+                OptionalInteger("maximum_number_of_iterations", 1, 10_000, "Maximum passes over the data; null lets the trainer choose."),
+                Number("convergence_tolerance", 0.1, 0, 1, "Stop when the duality gap falls below this.", exclusiveMinimum: true)),
+            (ml, s, p) => ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
+            {
+                LabelColumnName = s.LabelColumn,
+                FeatureColumnName = s.FeaturesColumn,
+                L2Regularization = p.GetOptionalSingle("l2_regularization"),
+                L1Regularization = p.GetOptionalSingle("l1_regularization"),
+                MaximumNumberOfIterations = p.GetOptionalInt32("maximum_number_of_iterations"),
+                ConvergenceTolerance = p.GetSingle("convergence_tolerance"),
+                // Several SDCA threads update shared weights without locks: results would vary run to run.
+                NumberOfThreads = 1,
+            })),
+        new(
+            "LinearSvm",
+            "Linear support vector machine (Pegasos); one-versus-all with Platt-calibrated probabilities for several classes.",
+            ClassificationTasks,
+            needsNormalization: true,
+            Object(
+                Number("lambda", 0.001, 0, 1e3, "Regularization strength.", exclusiveMinimum: true),
+                Integer("number_of_iterations", 10, 1, 10_000, "Passes over the data."),
+                Boolean("perform_projection", false, "Project the weights onto the unit ball after each update."),
+                Boolean("no_bias", false, "Fit without a bias term.")),
+            (ml, s, p) => ml.MulticlassClassification.Trainers.OneVersusAll(
+                ml.BinaryClassification.Trainers.LinearSvm(new LinearSvmTrainer.Options
+                {
+                    FeatureColumnName = s.FeaturesColumn,
+                    Lambda = p.GetSingle("lambda"),
+                    NumberOfIterations = p.GetInt32("number_of_iterations"),
+                    PerformProjection = p.GetBoolean("perform_projection"),
+                    NoBias = p.GetBoolean("no_bias"),
+                }),
+                labelColumnName: s.LabelColumn)),
+        LightGbm(classification: false),
+        FastTree(classification: false),
+        FastForest(classification: false),
+        new(
+            "SdcaRegressor",
+            "Linear regression with squared loss optimized with stochastic dual coordinate ascent (ridge-like).",
+            RegressionTasks,
+            needsNormalization: true,
+            Object(
+                OptionalNumber("l2_regularization", 0, 1e6, "L2 penalty weight; null lets the trainer choose from the data size."),
+                OptionalNumber("l1_regularization", 0, 1e6, "L1 penalty weight; null lets the trainer choose."),
+                OptionalInteger("maximum_number_of_iterations", 1, 10_000, "Maximum passes over the data; null lets the trainer choose."),
+                Number("convergence_tolerance", 0.01, 0, 1, "Stop when the duality gap falls below this.", exclusiveMinimum: true)),
+            (ml, s, p) => ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options
+            {
+                LabelColumnName = s.LabelColumn,
+                FeatureColumnName = s.FeaturesColumn,
+                L2Regularization = p.GetOptionalSingle("l2_regularization"),
+                L1Regularization = p.GetOptionalSingle("l1_regularization"),
+                MaximumNumberOfIterations = p.GetOptionalInt32("maximum_number_of_iterations"),
+                ConvergenceTolerance = p.GetSingle("convergence_tolerance"),
+                NumberOfThreads = 1,
+            })),
+        new(
+            "OnlineGradientDescentRegressor",
+            "Linear regression with squared loss trained by averaged stochastic gradient descent.",
+            RegressionTasks,
+            needsNormalization: true,
+            Object(
+                Number("learning_rate", 0.1, 0, 10, "Initial step size.", exclusiveMinimum: true),
+                Boolean("decrease_learning_rate", true, "Shrink the step size as training proceeds."),
+                Number("l2_regularization", 0.0, 0, 1e3, "L2 penalty weight."),
+                Integer("number_of_iterations", 10, 1, 10_000, "Passes over the data.")),
+            (ml, s, p) => ml.Regression.Trainers.OnlineGradientDescent(new OnlineGradientDescentTrainer.Options
+            {
+                LabelColumnName = s.LabelColumn,
+                FeatureColumnName = s.FeaturesColumn,
+                LearningRate = p.GetSingle("learning_rate"),
+                DecreaseLearningRate = p.GetBoolean("decrease_learning_rate"),
+                L2Regularization = p.GetSingle("l2_regularization"),
+                NumberOfIterations = p.GetInt32("number_of_iterations"),
+            })),
+    ];
+
+    /// <summary>The model with this exact name, or null.</summary>
+    public static ModelDefinition? Find(string name) => All.FirstOrDefault(m => m.Name == name);
+
+    private static ModelDefinition LightGbm(bool classification) => new(
+        classification ? "LightGbmClassifier" : "LightGbmRegressor",
+        "Gradient-boosted decision trees (LightGBM, histogram based, leaf-wise growth).",
+        classification ? ClassificationTasks : RegressionTasks,
+        needsNormalization: false,
+        Object(
+            Integer("number_of_iterations", 100, 1, 10_000, "Number of boosting rounds (trees per class)."),
+            Number("learning_rate", 0.1, 0, 1, "Shrinkage applied to each tree.", exclusiveMinimum: true),
+            Integer("number_of_leaves", 31, 2, 131_072, "Maximum leaves per tree."),
+            Integer("minimum_example_count_per_leaf", 20, 1, 1_000_000, "Minimum training rows in a leaf."),
+            Integer("maximum_bin_count_per_feature", 255, 2, 65_535, "Histogram bins per feature."),
+            Number("l2_regularization", 0.0, 0, 1e6, "L2 penalty on leaf values."),
+            Number("l1_regularization", 0.0, 0, 1e6, "L1 penalty on leaf values."),
+            Number("feature_fraction", 1.0, 0, 1, "Fraction of features considered per tree.", exclusiveMinimum: true),
+            Number("subsample_fraction", 1.0, 0, 1, "Fraction of rows sampled per tree (bagging).", exclusiveMinimum: true)),
+        (ml, s, p) =>
+        {
+            var booster = new GradientBooster.Options
+            {
+                L2Regularization = p.GetDouble("l2_regularization"),
+                L1Regularization = p.GetDouble("l1_regularization"),
+                FeatureFraction = p.GetDouble("feature_fraction"),
+                SubsampleFraction = p.GetDouble("subsample_fraction"),
+                SubsampleFrequency = p.GetDouble("subsample_fraction") < 1 ? 1 : 0,
+            };
+            if (classification)
+            {
+                return ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
+                {
+                    LabelColumnName = s.LabelColumn,
+                    FeatureColumnName = s.FeaturesColumn,
+                    NumberOfIterations = p.GetInt32("number_of_iterations"),
+                    LearningRate = p.GetDouble("learning_rate"),
+                    NumberOfLeaves = p.GetInt32("number_of_leaves"),
+                    MinimumExampleCountPerLeaf = p.GetInt32("minimum_example_count_per_leaf"),
+                    MaximumBinCountPerFeature = p.GetInt32("maximum_bin_count_per_feature"),
+                    UseSoftmax = true,
+                    Seed = s.Seed,
+                    Deterministic = true,
+                    Silent = true,
+                    Booster = booster,
+                });
+            }
+
+            return ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
+            {
+                LabelColumnName = s.LabelColumn,
+                FeatureColumnName = s.FeaturesColumn,
+                NumberOfIterations = p.GetInt32("number_of_iterations"),
+                LearningRate = p.GetDouble("learning_rate"),
+                NumberOfLeaves = p.GetInt32("number_of_leaves"),
+                MinimumExampleCountPerLeaf = p.GetInt32("minimum_example_count_per_leaf"),
+                MaximumBinCountPerFeature = p.GetInt32("maximum_bin_count_per_feature"),
+                Seed = s.Seed,
+                Deterministic = true,
+                Silent = true,
+                Booster = booster,
+            });
+        });
+
+    private static ModelDefinition FastTree(bool classification) => new(
+        classification ? "FastTreeClassifier" : "FastTreeRegressor",
+        classification
+            ? "Gradient-boosted decision trees (ML.NET FastTree, MART); one-versus-all for several classes."
+            : "Gradient-boosted decision trees (ML.NET FastTree, MART).",
+        classification ? ClassificationTasks : RegressionTasks,
+        needsNormalization: false,
+        Object(
+            Integer("number_of_trees", 100, 1, 10_000, "Number of boosting rounds."),
+            Integer("number_of_leaves", 20, 2, 131_072, "Maximum leaves per tree."),
+            Integer("minimum_example_count_per_leaf", 10, 1, 1_000_000, "Minimum training rows in a leaf."),
+            Number("learning_rate", 0.2, 0, 1, "Shrinkage applied to each tree.", exclusiveMinimum: true),
+            Integer("maximum_bin_count_per_feature", 255, 2, 65_535, "Histogram bins per feature."),
+            Number("feature_fraction", 1.0, 0, 1, "Fraction of features considered per tree.", exclusiveMinimum: true)),
+        (ml, s, p) =>
+        {
+            if (classification)
+            {
+                return ml.MulticlassClassification.Trainers.OneVersusAll(
+                    ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+                    {
+                        FeatureColumnName = s.FeaturesColumn,
+                        NumberOfTrees = p.GetInt32("number_of_trees"),
+                        NumberOfLeaves = p.GetInt32("number_of_leaves"),
+                        MinimumExampleCountPerLeaf = p.GetInt32("minimum_example_count_per_leaf"),
+                        LearningRate = p.GetDouble("learning_rate"),
+                        MaximumBinCountPerFeature = p.GetInt32("maximum_bin_count_per_feature"),
+                        FeatureFraction = p.GetDouble("feature_fraction"),
+                        Seed = s.Seed,
+                    }),
+                    labelColumnName: s.LabelColumn);
+            }
+
+            return ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
+            {
+                LabelColumnName = s.LabelColumn,
+                FeatureColumnName = s.FeaturesColumn,
+                NumberOfTrees = p.GetInt32("number_of_trees"),
+                NumberOfLeaves = p.GetInt32("number_of_leaves"),
+                MinimumExampleCountPerLeaf = p.GetInt32("minimum_example_count_per_leaf"),
+                LearningRate = p.GetDouble("learning_rate"),
+                MaximumBinCountPerFeature = p.GetInt32("maximum_bin_count_per_feature"),
+                FeatureFraction = p.GetDouble("feature_fraction"),
+                Seed = s.Seed,
+            });
+        });
+
+    private static ModelDefinition FastForest(bool classification) => new(
+        classification ? "FastForestClassifier" : "FastForestRegressor",
+        classification
+            ? "Random forest of decision trees (ML.NET FastForest); one-versus-all with Platt-calibrated probabilities for several classes."
+            : "Random forest of decision trees (ML.NET FastForest).",
+        classification ? ClassificationTasks : RegressionTasks,
+        needsNormalization: false,
+        Object(
+            Integer("number_of_trees", 100, 1, 10_000, "Number of trees."),
+            Integer("number_of_leaves", 64, 2, 131_072, "Maximum leaves per tree."),
+            Integer("minimum_example_count_per_leaf", 2, 1, 1_000_000, "Minimum training rows in a leaf."),
+            Number("feature_fraction", 0.7, 0, 1, "Fraction of features each tree may use.", exclusiveMinimum: true),
+            Number("feature_fraction_per_split", 1.0, 0, 1, "Fraction of the tree's features considered at each split.", exclusiveMinimum: true),
+            Number("bagging_example_fraction", 0.7, 0, 1, "Fraction of rows each tree is trained on.", exclusiveMinimum: true)),
+        (ml, s, p) =>
+        {
+            if (classification)
+            {
+                return ml.MulticlassClassification.Trainers.OneVersusAll(
+                    ml.BinaryClassification.Trainers.FastForest(new FastForestBinaryTrainer.Options
+                    {
+                        FeatureColumnName = s.FeaturesColumn,
+                        NumberOfTrees = p.GetInt32("number_of_trees"),
+                        NumberOfLeaves = p.GetInt32("number_of_leaves"),
+                        MinimumExampleCountPerLeaf = p.GetInt32("minimum_example_count_per_leaf"),
+                        FeatureFraction = p.GetDouble("feature_fraction"),
+                        FeatureFractionPerSplit = p.GetDouble("feature_fraction_per_split"),
+                        BaggingExampleFraction = p.GetDouble("bagging_example_fraction"),
+                        Seed = s.Seed,
+                    }),
+                    labelColumnName: s.LabelColumn);
+            }
+
+            return ml.Regression.Trainers.FastForest(new FastForestRegressionTrainer.Options
+            {
+                LabelColumnName = s.LabelColumn,
+                FeatureColumnName = s.FeaturesColumn,
+                NumberOfTrees = p.GetInt32("number_of_trees"),
+                NumberOfLeaves = p.GetInt32("number_of_leaves"),
+                MinimumExampleCountPerLeaf = p.GetInt32("minimum_example_count_per_leaf"),
+                FeatureFraction = p.GetDouble("feature_fraction"),
+                FeatureFractionPerSplit = p.GetDouble("feature_fraction_per_split"),
+                BaggingExampleFraction = p.GetDouble("bagging_example_fraction"),
+                Seed = s.Seed,
+            });
+        });
+}
