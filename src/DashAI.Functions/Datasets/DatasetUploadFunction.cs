@@ -158,7 +158,9 @@ public sealed partial class DatasetUploadFunction(
 
         while (section is not null)
         {
-            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFormDisposition())
+            // IsFormDisposition is false for a part with a filename (every browser and curl file part): accept both kinds.
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                || !(disposition.IsFormDisposition() || disposition.IsFileDisposition()))
             {
                 throw new BadRequestException("Every multipart section needs a form-data Content-Disposition with a name.");
             }
