@@ -158,7 +158,7 @@ public sealed partial class DatasetUploadFunction(
 
         while (section is not null)
         {
-            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFormDisposition())
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
             {
                 throw new BadRequestException("Every multipart section needs a form-data Content-Disposition with a name.");
             }
