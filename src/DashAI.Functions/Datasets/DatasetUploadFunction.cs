@@ -158,9 +158,7 @@ public sealed partial class DatasetUploadFunction(
 
         while (section is not null)
         {
-            // IsFormDisposition is false for a part with a filename (every browser and curl file part): accept both kinds.
-            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                || !(disposition.IsFormDisposition() || disposition.IsFileDisposition()))
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
             {
                 throw new BadRequestException("Every multipart section needs a form-data Content-Disposition with a name.");
             }

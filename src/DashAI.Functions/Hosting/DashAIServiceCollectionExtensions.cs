@@ -31,6 +31,7 @@ public static class DashAIServiceCollectionExtensions
             .Validate(o => o.HeartbeatSeconds > 0 && o.StaleAfterSeconds > 2 * o.HeartbeatSeconds,
                 "DashAI:Training:StaleAfterSeconds must be more than two heartbeats.");
         services.AddSingleton<TrainingWorker>();
+        services.AddSingleton<IRunTrainer, MlNetRunTrainer>();
 
         services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         return services;

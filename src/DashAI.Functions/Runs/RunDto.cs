@@ -25,11 +25,14 @@ public sealed record RunDto(
     string? Stage,
     DateTime? Heartbeat,
     string? Error,
-    long? JobId)
+    long? JobId,
+    int Seed,
+    string? DatasetSha256)
 {
     public static RunDto From(RunEntity e) => new(
         e.Id, e.ExperimentId, e.Created.UtcDateTime, e.LastModified.UtcDateTime, e.ModelName, JsonText.Parse(e.Parameters),
         JsonText.Parse(e.TrainMetrics), JsonText.Parse(e.ValidationMetrics), JsonText.Parse(e.TestMetrics),
         JsonText.Parse(e.Artifacts), e.Name, e.Description, e.RunPath, e.Status, JsonText.Utc(e.DeliveryTime),
-        JsonText.Utc(e.StartTime), JsonText.Utc(e.EndTime), e.Stage, JsonText.Utc(e.Heartbeat), e.Error, e.JobId);
+        JsonText.Utc(e.StartTime), JsonText.Utc(e.EndTime), e.Stage, JsonText.Utc(e.Heartbeat), e.Error, e.JobId,
+        e.Seed, e.DatasetSha256);
 }

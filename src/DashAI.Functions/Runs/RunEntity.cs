@@ -59,6 +59,12 @@ public sealed class RunEntity : EntityBase
     /// <summary>Why the run ended in ERROR.</summary>
     public string? Error { get; set; }
 
+    /// <summary>The seed the run trains with (ML.NET's MLContext seed): same seed, data and parameters, same model.</summary>
+    public int Seed { get; set; } = 42;
+
+    /// <summary>SHA-256 of the dataset upload the run last trained on, for reproducibility.</summary>
+    public string? DatasetSha256 { get; set; }
+
     /// <summary>The job currently responsible for the run, if any.</summary>
     public long? JobId { get; set; }
 

@@ -67,6 +67,13 @@ public sealed class RunFunctions(Stores stores)
         var modelName = thesisForm ? Require(request.Query["model_name"].ToString(), "model_name") : input.RequireString("model_name");
         var name = Validation.Name(thesisForm ? Require(request.Query["name"].ToString(), "name") : input.RequireString("name"));
         var description = thesisForm ? request.Query["description"].FirstOrDefault() : input.GetString("description");
+        var seed = thesisForm
+            ? (request.Query.ContainsKey("seed") ? ParseQueryLong(request, "seed") : 42)
+            : input.GetLong("seed") ?? 42;
+        if (seed is < 0 or > int.MaxValue)
+        {
+            throw new BadRequestException("'seed' must be between 0 and 2147483647.");
+        }
 
         var experiment = await stores.Experiments.FindAsync(experimentId, cancellationToken)
             ?? throw new NotFoundException("Experiment not found");
@@ -80,6 +87,7 @@ public sealed class RunFunctions(Stores stores)
                 Parameters = validated.ToJsonString(),
                 Name = name,
                 Description = description,
+                Seed = (int)seed,
                 Status = (int)RunStatus.NotStarted,
             },
             cancellationToken);

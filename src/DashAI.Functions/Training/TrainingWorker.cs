@@ -193,6 +193,7 @@ public sealed partial class TrainingWorker(
                     r.TestMetrics = trained.TestMetrics.ToJsonString();
                     r.Artifacts = trained.Artifacts.ToJsonString();
                     r.RunPath = $"{stores.Storage.Names.ModelsContainer}/{modelBlob}";
+                    r.DatasetSha256 = dataset.Sha256;
                     r.Status = (int)RunStatus.Finished;
                     r.EndTime = time.GetUtcNow();
                     r.Stage = null;
