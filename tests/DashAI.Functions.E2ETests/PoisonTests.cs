@@ -4,17 +4,38 @@ using DashAI.Functions.HostHarness;
 namespace DashAI.Functions.E2ETests;
 
 /// <summary>
-/// The real app with an instance fault: its temp folder cannot be created (TMPDIR points under /dev/null), so every
-/// training attempt fails with an IOException before it can record why, as a crashing instance would. A stale-after
-/// of 0 lets each redelivery restart the run instead of waiting for the dead attempt's heartbeat to age.
+/// The real app with an instance fault in training only: its temp folder holds a file where training makes its work
+/// folders (TMPDIR/dashai-train), so every training attempt fails with an IOException, as a
+/// failing instance would, while uploads (TMPDIR/dashai-upload-*) still work. The worker must count that as
+/// transient (let go of the run, rethrow) so the queue redelivers, poisons the message after maxDequeueCount, and the
+/// poison handler ends the run in ERROR.
 /// </summary>
-public sealed class BrokenInstanceFixture() : HarnessFixture("src/DashAI.Functions", "dashai-broken-instance")
+public sealed class BrokenInstanceFixture : HarnessFixture
 {
+    private readonly string _tempDirectory = Directory.CreateTempSubdirectory("dashai-e2e-broken-").FullName;
+
+    public BrokenInstanceFixture()
+        : base("src/DashAI.Functions", "dashai-broken-instance")
+    {
+        File.WriteAllText(Path.Combine(_tempDirectory, "dashai-train"), "not a folder");
+    }
+
     protected override IDictionary<string, string> AppSettings => new Dictionary<string, string>
     {
-        ["TMPDIR"] = "/dev/null/dashai-no-temp",
-        ["DashAI__Training__StaleAfterSeconds"] = "0",
+        ["TMPDIR"] = _tempDirectory,
     };
+
+    public override async Task DisposeAsync()
+    {
+        try
+        {
+            await base.DisposeAsync();
+        }
+        finally
+        {
+            Directory.Delete(_tempDirectory, recursive: true);
+        }
+    }
 }
 
 public sealed class PoisonTests(BrokenInstanceFixture fixture) : IClassFixture<BrokenInstanceFixture>

@@ -156,9 +156,10 @@ public sealed partial class TrainingWorker(
         using var stopHeartbeat = new CancellationTokenSource();
         var heartbeat = HeartbeatAsync(progress, training, stopHeartbeat.Token);
         var workDirectory = Path.Combine(Path.GetTempPath(), "dashai-train", $"run-{run.Id}-job-{job.Id}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(workDirectory);
         try
         {
+            // Inside the try: if the instance's disk fails here, the heartbeat must still stop and the failure count as transient.
+            Directory.CreateDirectory(workDirectory);
             // A cancel may have been asked between the claim and now.
             await CheckCancelAsync(progress, training, cancellationToken);
             var experiment = await stores.Experiments.FindAsync(run.ExperimentId, cancellationToken)
