@@ -2,6 +2,7 @@
 return args.FirstOrDefault() switch
 {
     "ingest" => DashAI.Benchmarks.IngestCommand.Run(args[1..]),
+    "queue-latency" => await DashAI.Benchmarks.QueueLatencyCommand.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -9,5 +10,6 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: DashAI.Benchmarks <command> [options]");
     Console.Error.WriteLine("commands: ingest --csv PATH --label COLUMN [--task T]");
+    Console.Error.WriteLine("          queue-latency [--runs N] [--idle-ms M]   (needs 'npm ci' for Azurite)");
     return 2;
 }

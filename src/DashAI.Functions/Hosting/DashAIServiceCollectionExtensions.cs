@@ -4,6 +4,7 @@ using DashAI.Functions.Storage;
 using DashAI.Functions.Training;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace DashAI.Functions.Hosting;
@@ -13,6 +14,8 @@ public static class DashAIServiceCollectionExtensions
     /// <summary>Registers everything the app needs; Program.cs and the tests both build their container with it.</summary>
     public static IServiceCollection AddDashAI(this IServiceCollection services, IConfiguration configuration)
     {
+        // Options bind from the container's IConfiguration; the Functions host registers one, other hosts (tests, benchmarks) may not.
+        services.TryAddSingleton(configuration);
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);
         services.AddOptions<DashAI.Functions.Datasets.DatasetOptions>().BindConfiguration(DashAI.Functions.Datasets.DatasetOptions.SectionName)
             .Validate(o => o.MaxUploadBytes > 0, "DashAI:Datasets:MaxUploadBytes must be positive.");

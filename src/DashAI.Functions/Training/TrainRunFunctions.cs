@@ -24,6 +24,13 @@ public sealed class TrainRunFunctions(TrainingWorker worker)
         CancellationToken cancellationToken) =>
         worker.HandlePoisonAsync(message, cancellationToken);
 
+    /// <summary>Every five minutes: re-sends the message of any running job whose attempt stopped beating.</summary>
+    [Function("RecoverStaleJobs")]
+    public Task Recover(
+        [TimerTrigger("0 */5 * * * *")] TimerInfo timer,
+        CancellationToken cancellationToken) =>
+        worker.RecoverStaleJobsAsync(cancellationToken);
+
     private static long DequeueCount(FunctionContext context) =>
         context.BindingContext.BindingData.TryGetValue("DequeueCount", out var value)
         && long.TryParse(value?.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var count)

@@ -110,6 +110,28 @@ public sealed partial class TrainingWorker(
         await TrainClaimedAsync(run, job, cancellationToken);
     }
 
+    /// <summary>
+    /// The safety net under at-least-once delivery: a running job whose heartbeat went stale may have lost its
+    /// message too (a duplicate delivery completed it while the attempt that later died was training). Sending the
+    /// ids again is always safe — the claim decides — and the next delivery restarts the run.
+    /// Access pattern: one partition scan of the jobs table filtered on status.
+    /// </summary>
+    public async Task<int> RecoverStaleJobsAsync(CancellationToken cancellationToken)
+    {
+        var staleBefore = time.GetUtcNow() - TimeSpan.FromSeconds(_options.StaleAfterSeconds);
+        var running = await stores.Jobs.ListAsync(Azure.Data.Tables.TableClient.CreateQueryFilter($"Status eq {JobStatus.Running}"), cancellationToken);
+        var resent = 0;
+        foreach (var job in running.Where(j => (j.Heartbeat ?? j.LastModified) < staleBefore))
+        {
+            await stores.Storage.Queue(stores.Storage.Names.TrainingQueueName)
+                .SendMessageAsync(new TrainingMessage(job.Id, job.RunId).ToJson(), cancellationToken);
+            LogRecovered(logger, job.RunId, job.Id);
+            resent++;
+        }
+
+        return resent;
+    }
+
     /// <summary>Handles a message the queue gave up on: its run ends in ERROR so it never stays queued or started.</summary>
     public async Task HandlePoisonAsync(string messageText, CancellationToken cancellationToken)
     {
@@ -453,6 +475,9 @@ public sealed partial class TrainingWorker(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Run {RunId} job {JobId} reached the poison queue: {Reason}")]
     private static partial void LogPoisoned(ILogger logger, long runId, long jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} job {JobId} had a stale heartbeat; its message was sent again")]
+    private static partial void LogRecovered(ILogger logger, long runId, long jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat of run {RunId} failed")]
     private static partial void LogHeartbeatFailed(ILogger logger, Exception exception, long runId);

@@ -72,6 +72,14 @@ public sealed class FunctionMetadataTests
     }
 
     [Fact]
+    public void StaleJobsAreRecoveredOnATimer()
+    {
+        var function = Metadata.Value.Single(f => f!["name"]!.GetValue<string>() == "RecoverStaleJobs")!;
+        var trigger = Assert.Single(function["bindings"]!.AsArray(), b => b!["type"]!.GetValue<string>() == "timerTrigger")!;
+        Assert.Equal("0 */5 * * * *", trigger["schedule"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void HostJsonTakesOneTrainingMessagePerInstanceAndPollsWithinTwoSeconds()
     {
         var queues = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!["extensions"]!["queues"]!;

@@ -282,6 +282,27 @@ public sealed class JobFunctionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARunningJobWhoseAttemptDiedAfterItsMessageWasCompletedIsSentAgainAndFinishes()
+    {
+        var run = await NewRun();
+        var job = await Enqueue(run.Id);
+        var message = await _host.ReceiveAsync();
+        await _host.Queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        await _app.Stores.Jobs.ChangeAsync(job.Id, j => { j.Status = JobStatus.Running; j.Attempts = 1; j.Heartbeat = DateTimeOffset.UtcNow; return true; }, default);
+        await _app.Stores.Runs.ChangeAsync(run.Id, r => { r.Status = (int)RunStatus.Started; return true; }, default);
+        var worker = _app.Services.GetRequiredService<TrainingWorker>();
+
+        Assert.Equal(0, await worker.RecoverStaleJobsAsync(default));
+        await _app.Stores.Jobs.ChangeAsync(job.Id, j => { j.Heartbeat = DateTimeOffset.UtcNow.AddMinutes(-10); return true; }, default);
+        Assert.Equal(1, await worker.RecoverStaleJobsAsync(default));
+        var delivery = await _host.DeliverNextAsync();
+
+        Assert.True(delivery!.Succeeded);
+        Assert.Equal(RunStatus.Finished, (await Run(run.Id)).RunStatus);
+        Assert.Equal(2, (await Job(job.Id)).Attempts);
+    }
+
+    [Fact]
     public async Task AMessageThatAlwaysFailsTransientlyEndsInErrorThroughThePoisonQueue()
     {
         _trainer.Behavior = (_, _, _, _) => throw new Azure.RequestFailedException(503, "Server busy", "ServerBusy", null);
