@@ -185,6 +185,12 @@ public sealed class FunctionsHostHarness : IAsyncDisposable
             throw new NotSupportedException("The app has HTTP functions but the worker did not report an HttpUri: the harness supports only the ASP.NET Core integration.");
         }
 
+        if (WorkerHttpUri is not null)
+        {
+            // The worker reports HttpUri before its Kestrel listens; open our port only once it does.
+            await WaitForWorkerHttpAsync(WorkerHttpUri, startup.Token);
+        }
+
         await StartHttpServerAsync(httpFunctions, startup.Token);
 
         foreach (var function in Functions.Where(f => f.IsQueueTrigger))
@@ -197,6 +203,23 @@ public sealed class FunctionsHostHarness : IAsyncDisposable
         foreach (var function in Functions.Where(f => !f.IsHttpTrigger && !f.IsQueueTrigger))
         {
             _logger.LogWarning("Function {Function} has a trigger the harness does not run ({Trigger})", function.Name, function.Trigger?.Type);
+        }
+    }
+
+    private static async Task WaitForWorkerHttpAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                using var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync(uri.Host, uri.Port, cancellationToken);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                await Task.Delay(50, cancellationToken);
+            }
         }
     }
 

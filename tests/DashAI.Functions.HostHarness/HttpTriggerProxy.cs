@@ -138,7 +138,52 @@ internal sealed class HttpTriggerProxy
             Query = request.QueryString.HasValue ? request.QueryString.Value!.TrimStart('?') : string.Empty,
         }.Uri;
 
-        using var message = new HttpRequestMessage(new HttpMethod(request.Method), target);
+        using var response = await SendWithConnectRetryAsync(context, target, invocationId, cancellationToken);
+        if (response.Content.Headers.ContentLength == 0 && !await InvocationSucceededAsync(invocation))
+        {
+            // The worker answers an unhandled exception with an empty 200; the host's answer is a 500.
+            return false;
+        }
+
+        context.Response.StatusCode = (int)response.StatusCode;
+        foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
+        {
+            if (!HopByHopHeaders.Contains(name))
+            {
+                context.Response.Headers[name] = values.ToArray();
+            }
+        }
+
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await body.CopyToAsync(context.Response.Body, cancellationToken);
+        return true;
+    }
+
+    // Like the host's proxy: a refused connection (the worker's server not accepting yet) is retried a few times;
+    // nothing of the request body has been read then, so it can be sent again.
+    private async Task<HttpResponseMessage> SendWithConnectRetryAsync(HttpContext context, Uri target, string invocationId, CancellationToken cancellationToken)
+    {
+        const int MaxAttempts = 5;
+        for (var attempt = 1; ; attempt++)
+        {
+            // Not disposed: that would dispose its content, which wraps the client's request body.
+            var message = BuildProxyRequest(context, target, invocationId);
+            try
+            {
+                return await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            }
+            catch (HttpRequestException ex) when (attempt < MaxAttempts && ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
+            {
+                _logger.LogDebug("The worker refused the connection (attempt {Attempt}); retrying", attempt);
+                await Task.Delay(100 * attempt, cancellationToken);
+            }
+        }
+    }
+
+    private static HttpRequestMessage BuildProxyRequest(HttpContext context, Uri target, string invocationId)
+    {
+        var request = context.Request;
+        var message = new HttpRequestMessage(new HttpMethod(request.Method), target);
         var hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
         if (hasBody)
         {
@@ -161,26 +206,7 @@ internal sealed class HttpTriggerProxy
         message.Headers.TryAddWithoutValidation(InvocationIdHeader, invocationId);
         message.Headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
         message.Headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
-
-        using var response = await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        if (response.Content.Headers.ContentLength == 0 && !await InvocationSucceededAsync(invocation))
-        {
-            // The worker answers an unhandled exception with an empty 200; the host's answer is a 500.
-            return false;
-        }
-
-        context.Response.StatusCode = (int)response.StatusCode;
-        foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
-        {
-            if (!HopByHopHeaders.Contains(name))
-            {
-                context.Response.Headers[name] = values.ToArray();
-            }
-        }
-
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        await body.CopyToAsync(context.Response.Body, cancellationToken);
-        return true;
+        return message;
     }
 
     /// <summary>The invocation the host sends for an HTTP trigger: the request (without body) plus route, query and headers as trigger metadata.</summary>
