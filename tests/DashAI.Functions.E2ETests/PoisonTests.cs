@@ -57,13 +57,29 @@ public sealed class PoisonTests(BrokenInstanceFixture fixture) : IClassFixture<B
         Assert.NotNull(run["end_time"]);
 
         // Every allowed delivery failed, the last one moved the message aside, and the poison handler took it from there.
+        // The handler ends the run before the harness records its delivery: wait for that record.
         var message = $"\"job_id\":{jobId}";
-        var deliveries = fixture.Harness.QueueDeliveries.Where(d => d.MessageText.Contains(message, StringComparison.Ordinal)).ToList();
+        var deliveries = await DeliveriesOfAsync(message, d => d.QueueName == "training-jobs-poison");
         var training = deliveries.Where(d => d.QueueName == "training-jobs").ToList();
         Assert.Equal(fixture.Harness.HostSettings.QueueMaxDequeueCount, training.Count);
         Assert.All(training[..^1], d => Assert.Equal(QueueDeliveryOutcome.FailedAndReleased, d.Outcome));
         Assert.Equal(QueueDeliveryOutcome.FailedAndPoisoned, training[^1].Outcome);
         Assert.Equal(Enumerable.Range(1, training.Count).Select(i => (long)i), training.Select(d => d.DequeueCount));
         Assert.Contains(deliveries, d => d.QueueName == "training-jobs-poison" && d.Outcome == QueueDeliveryOutcome.Succeeded);
+    }
+
+    private async Task<List<QueueDelivery>> DeliveriesOfAsync(string messageFragment, Func<QueueDelivery, bool> until)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            var deliveries = fixture.Harness.QueueDeliveries.Where(d => d.MessageText.Contains(messageFragment, StringComparison.Ordinal)).ToList();
+            if (deliveries.Any(until) || DateTime.UtcNow > deadline)
+            {
+                return deliveries;
+            }
+
+            await Task.Delay(100);
+        }
     }
 }
