@@ -21,9 +21,10 @@ public static class DashAIServiceCollectionExtensions
             .Validate(o => o.MaxUploadBytes > 0, "DashAI:Datasets:MaxUploadBytes must be positive.");
 
         services.TryAddSingletonTimeProvider();
-        services.AddSingleton(_ => StorageClients.CreateTableServiceClient(configuration));
-        services.AddSingleton(_ => StorageClients.CreateBlobServiceClient(configuration));
-        services.AddSingleton(_ => StorageClients.CreateQueueServiceClient(configuration));
+        services.AddSingleton(new StorageClients(configuration));
+        services.AddSingleton(sp => sp.GetRequiredService<StorageClients>().CreateTableServiceClient());
+        services.AddSingleton(sp => sp.GetRequiredService<StorageClients>().CreateBlobServiceClient());
+        services.AddSingleton(sp => sp.GetRequiredService<StorageClients>().CreateQueueServiceClient());
         services.AddSingleton(sp => new StorageNames(sp.GetRequiredService<IOptions<StorageOptions>>().Value.NamePrefix));
         services.AddSingleton<StorageContext>();
         services.AddSingleton<Stores>();

@@ -151,21 +151,7 @@ public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogg
                 throw new ConflictException($"Job {jobId} has already {finished.Status}; only queued or running jobs can be cancelled.");
             case CancelOutcome.Cancelled:
                 var now = time.GetUtcNow();
-                await stores.Runs.ChangeAsync(
-                    job!.RunId,
-                    r =>
-                    {
-                        if (r.JobId != job.Id || r.RunStatus is not (RunStatus.Delivered or RunStatus.Started))
-                        {
-                            return false;
-                        }
-
-                        r.Status = (int)RunStatus.Cancelled;
-                        r.EndTime = now;
-                        r.Stage = null;
-                        return true;
-                    },
-                    cancellationToken);
+                await stores.Runs.ChangeAsync(job!.RunId, r => r.EndFor(job.Id, RunStatus.Cancelled, null, now), cancellationToken);
                 LogCancelled(logger, job.Id, job.RunId);
                 return ApiResults.Ok(JobDto.From(job), job.ETag);
             default:

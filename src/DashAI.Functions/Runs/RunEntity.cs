@@ -71,6 +71,25 @@ public sealed class RunEntity : EntityBase
     [System.Runtime.Serialization.IgnoreDataMember]
     public RunStatus RunStatus => (RunStatus)Status;
 
+    /// <summary>
+    /// Ends the run in a final status on behalf of job <paramref name="jobId"/>; returns false (changing nothing) when
+    /// the run no longer belongs to that job or is not queued or training any more.
+    /// </summary>
+    public bool EndFor(long jobId, RunStatus status, string? error, DateTimeOffset now)
+    {
+        if (JobId != jobId || RunStatus is not (RunStatus.Delivered or RunStatus.Started))
+        {
+            return false;
+        }
+
+        Status = (int)status;
+        Error = error;
+        EndTime = now;
+        Stage = null;
+        Heartbeat = null;
+        return true;
+    }
+
     /// <summary>Clears the results of an earlier training so the run can train again.</summary>
     public void ResetResults()
     {

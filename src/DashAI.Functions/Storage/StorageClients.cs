@@ -8,58 +8,57 @@ using Microsoft.Extensions.Configuration;
 namespace DashAI.Functions.Storage;
 
 /// <summary>
-/// Builds the app's storage clients from the same <c>AzureWebJobsStorage</c> setting the Functions host
-/// uses: either a connection string (Azurite: <c>UseDevelopmentStorage=true</c>), or, in Azure, the
-/// identity-based form <c>AzureWebJobsStorage__blobServiceUri</c> / <c>__queueServiceUri</c> /
-/// <c>__tableServiceUri</c> with <c>__credential=managedidentity</c> and <c>__clientId</c>.
+/// The app's storage clients, built from the same <c>AzureWebJobsStorage</c> setting the Functions host uses:
+/// either a connection string (Azurite: <c>UseDevelopmentStorage=true</c>), or, in Azure, the identity-based form
+/// <c>AzureWebJobsStorage__blobServiceUri</c> / <c>__queueServiceUri</c> / <c>__tableServiceUri</c> with
+/// <c>__credential=managedidentity</c> and <c>__clientId</c>, all three clients sharing one credential (one token cache).
 /// </summary>
-public static class StorageClients
+public sealed class StorageClients
 {
     public const string ConnectionName = "AzureWebJobsStorage";
 
-    public static TableServiceClient CreateTableServiceClient(IConfiguration configuration) =>
-        Create(configuration, "tableServiceUri",
-            cs => new TableServiceClient(cs),
-            (uri, credential) => new TableServiceClient(uri, credential));
+    private readonly IConfiguration _configuration;
+    private readonly Lazy<TokenCredential> _credential;
 
-    public static BlobServiceClient CreateBlobServiceClient(IConfiguration configuration) =>
-        Create(configuration, "blobServiceUri",
-            cs => new BlobServiceClient(cs),
-            (uri, credential) => new BlobServiceClient(uri, credential));
-
-    /// <summary>The queue client encodes messages in base64, the encoding the host's queue trigger expects.</summary>
-    public static QueueServiceClient CreateQueueServiceClient(IConfiguration configuration)
+    public StorageClients(IConfiguration configuration)
     {
-        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
-        return Create(configuration, "queueServiceUri",
-            cs => new QueueServiceClient(cs, options),
-            (uri, credential) => new QueueServiceClient(uri, credential, options));
+        _configuration = configuration;
+        _credential = new Lazy<TokenCredential>(() => CreateCredential(configuration.GetSection(ConnectionName)));
     }
 
-    private static T Create<T>(IConfiguration configuration, string uriKey, Func<string, T> fromConnectionString, Func<Uri, TokenCredential, T> fromIdentity)
-    {
-        var connectionString = configuration[ConnectionName];
-        if (!string.IsNullOrWhiteSpace(connectionString))
-        {
-            return fromConnectionString(connectionString);
-        }
+    private string? ConnectionString => string.IsNullOrWhiteSpace(_configuration[ConnectionName]) ? null : _configuration[ConnectionName];
 
-        var section = configuration.GetSection(ConnectionName);
-        var uri = section[uriKey];
+    public TableServiceClient CreateTableServiceClient() =>
+        ConnectionString is { } cs ? new TableServiceClient(cs) : new TableServiceClient(ServiceUri("tableServiceUri"), _credential.Value);
+
+    public BlobServiceClient CreateBlobServiceClient() =>
+        ConnectionString is { } cs ? new BlobServiceClient(cs) : new BlobServiceClient(ServiceUri("blobServiceUri"), _credential.Value);
+
+    /// <summary>The queue client encodes messages in base64, the encoding the host's queue trigger expects.</summary>
+    public QueueServiceClient CreateQueueServiceClient()
+    {
+        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        return ConnectionString is { } cs
+            ? new QueueServiceClient(cs, options)
+            : new QueueServiceClient(ServiceUri("queueServiceUri"), _credential.Value, options);
+    }
+
+    private Uri ServiceUri(string key)
+    {
+        var uri = _configuration.GetSection(ConnectionName)[key];
         if (string.IsNullOrWhiteSpace(uri))
         {
             throw new InvalidOperationException(
-                $"Storage is not configured: set '{ConnectionName}' to a connection string, or '{ConnectionName}__{uriKey}' (with '__credential' and '__clientId' for a managed identity).");
+                $"Storage is not configured: set '{ConnectionName}' to a connection string, or '{ConnectionName}__{key}' (with '__credential' and '__clientId' for a managed identity).");
         }
 
-        return fromIdentity(new Uri(uri), CreateCredential(section));
+        return new Uri(uri);
     }
 
     private static TokenCredential CreateCredential(IConfigurationSection section)
     {
         var clientId = section["clientId"];
-        var credential = section["credential"];
-        if (string.Equals(credential, "managedidentity", StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(section["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase))
         {
             return string.IsNullOrWhiteSpace(clientId)
                 ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)

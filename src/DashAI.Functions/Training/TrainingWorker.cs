@@ -145,29 +145,7 @@ public sealed partial class TrainingWorker(
         var job = await stores.Jobs.FindAsync(message.JobId, cancellationToken);
         var attempts = Math.Max(job?.Attempts ?? 0, 1);
         var reason = $"training failed {attempts} times: {job?.Error ?? "the worker stopped before it could record why"}";
-        var now = time.GetUtcNow();
-        await stores.Runs.ChangeAsync(
-            message.RunId,
-            r =>
-            {
-                if (r.JobId != message.JobId || r.RunStatus is not (RunStatus.Delivered or RunStatus.Started))
-                {
-                    return false;
-                }
-
-                r.Status = (int)RunStatus.Error;
-                r.Error = reason;
-                r.EndTime = now;
-                r.Stage = null;
-                r.Heartbeat = null;
-                return true;
-            },
-            cancellationToken);
-        if (job is not null)
-        {
-            await stores.Jobs.ChangeAsync(job.Id, j => JobStatus.IsActive(j.Status) && j.Finish(JobStatus.Failed, reason, now), cancellationToken);
-        }
-
+        await EndAsync(message.RunId, message.JobId, RunStatus.Error, JobStatus.Failed, reason, cancellationToken);
         LogPoisoned(logger, message.RunId, message.JobId, reason);
     }
 
@@ -265,23 +243,7 @@ public sealed partial class TrainingWorker(
     private async Task EndAsync(long runId, long jobId, RunStatus runStatus, string jobStatus, string? reason, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await stores.Runs.ChangeAsync(
-            runId,
-            r =>
-            {
-                if (r.JobId != jobId || r.RunStatus is not (RunStatus.Delivered or RunStatus.Started))
-                {
-                    return false;
-                }
-
-                r.Status = (int)runStatus;
-                r.Error = reason;
-                r.EndTime = now;
-                r.Stage = null;
-                r.Heartbeat = null;
-                return true;
-            },
-            cancellationToken);
+        await stores.Runs.ChangeAsync(runId, r => r.EndFor(jobId, runStatus, reason, now), cancellationToken);
         await stores.Jobs.ChangeAsync(jobId, j => JobStatus.IsActive(j.Status) && j.Finish(jobStatus, reason, now), cancellationToken);
     }
 
