@@ -25,6 +25,26 @@ public sealed class HarnessSelfTests(SampleAppFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task DisposingTheHarnessStopsTheWorkerProcess()
+    {
+        var harness = await FunctionsHostHarness.StartAsync(new HarnessOptions
+        {
+            AppPath = RepoRoot.AppOutput("tests/DashAI.Functions.HostHarness.SampleApp"),
+            StorageConnectionString = fixture.StorageConnectionString,
+            LoggerFactory = fixture.Log.Factory,
+        });
+        var worker = System.Diagnostics.Process.GetProcessById(harness.WorkerProcessId!.Value);
+        using (var client = harness.CreateClient())
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("sample/items/1")).StatusCode);
+        }
+
+        await harness.DisposeAsync();
+
+        Assert.True(worker.WaitForExit(TimeSpan.FromSeconds(10)), "The worker process is still running after DisposeAsync.");
+    }
+
+    [Fact]
     public async Task HttpRouteUsesTheHostJsonPrefixRouteParametersAndQuery()
     {
         var item = await fixture.Client.GetFromJsonAsync<JsonElement>("sample/items/42?q=hello");

@@ -31,6 +31,7 @@ public sealed class FunctionsHostHarness : IAsyncDisposable
     private readonly List<QueueDelivery> _deliveries = [];
     private WebApplication? _grpcServer;
     private WebApplication? _httpServer;
+    private HttpTriggerProxy? _httpProxy;
     private WorkerProcess? _worker;
     private int _stopped;
 
@@ -282,6 +283,7 @@ public sealed class FunctionsHostHarness : IAsyncDisposable
         builder.Services.AddRouting();
         var app = builder.Build();
         var proxy = new HttpTriggerProxy(this, WorkerHttpUri, _options.LoggerFactory);
+        _httpProxy = proxy;
         HttpRoutes = proxy.MapRoutes(app, httpFunctions, HostSettings.RoutePrefix);
         await app.StartAsync(cancellationToken);
         _httpServer = app;
@@ -335,6 +337,8 @@ public sealed class FunctionsHostHarness : IAsyncDisposable
         {
             await StopQuietlyAsync(_httpServer);
         }
+
+        _httpProxy?.Dispose();
 
         if (_worker is not null)
         {

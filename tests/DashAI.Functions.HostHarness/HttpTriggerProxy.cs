@@ -13,7 +13,7 @@ namespace DashAI.Functions.HostHarness;
 /// route, send the worker an InvocationRequest carrying the request data, and forward the raw request to the
 /// worker's own HTTP endpoint with the invocation id header; the worker's HTTP response is streamed back.
 /// </summary>
-internal sealed class HttpTriggerProxy
+internal sealed class HttpTriggerProxy : IDisposable
 {
     public const string InvocationIdHeader = "x-ms-invocation-id";
 
@@ -45,6 +45,8 @@ internal sealed class HttpTriggerProxy
             Timeout = Timeout.InfiniteTimeSpan,
         };
     }
+
+    public void Dispose() => _client.Dispose();
 
     /// <summary>Maps one endpoint per HTTP function; returns the route templates.</summary>
     public IReadOnlyList<string> MapRoutes(WebApplication app, IReadOnlyList<FunctionDescriptor> functions, string routePrefix)
