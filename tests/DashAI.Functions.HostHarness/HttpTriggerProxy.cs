@@ -24,6 +24,9 @@ internal sealed class HttpTriggerProxy : IDisposable
 
     private static readonly TimeSpan ResponseGraceAfterFailure = TimeSpan.FromSeconds(5);
 
+    // An empty response arrives once the function has finished, so its invocation result follows right away.
+    private static readonly TimeSpan InvocationResultWait = TimeSpan.FromSeconds(30);
+
     private readonly FunctionsHostHarness _harness;
     private readonly Uri? _workerUri;
     private readonly ILogger _logger;
@@ -122,7 +125,7 @@ internal sealed class HttpTriggerProxy : IDisposable
     {
         try
         {
-            var response = await invocation.WaitAsync(ResponseGraceAfterFailure);
+            var response = await invocation.WaitAsync(InvocationResultWait);
             return response.Result.Status == StatusResult.Types.Status.Success;
         }
         catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or IOException or OperationCanceledException)
