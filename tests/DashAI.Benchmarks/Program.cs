@@ -1,6 +1,7 @@
 // Benchmark commands print one JSON line of figures each; see README ("Benchmarks").
 return args.FirstOrDefault() switch
 {
+    "train" => DashAI.Benchmarks.TrainCommand.Run(args[1..]),
     _ => Usage(),
 };
 

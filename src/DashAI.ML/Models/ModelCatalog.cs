@@ -1,3 +1,4 @@
+using DashAI.ML.Parameters;
 using DashAI.ML.Tasks;
 using Microsoft.ML;
 using Microsoft.ML.Trainers;
@@ -76,6 +77,7 @@ public static class ModelCatalog
             (ml, s, p) => ml.MulticlassClassification.Trainers.OneVersusAll(
                 ml.BinaryClassification.Trainers.LinearSvm(new LinearSvmTrainer.Options
                 {
+                    LabelColumnName = s.LabelColumn,
                     FeatureColumnName = s.FeaturesColumn,
                     Lambda = p.GetSingle("lambda"),
                     NumberOfIterations = p.GetInt32("number_of_iterations"),
@@ -144,17 +146,11 @@ public static class ModelCatalog
             Number("l2_regularization", 0.0, 0, 1e6, "L2 penalty on leaf values."),
             Number("l1_regularization", 0.0, 0, 1e6, "L1 penalty on leaf values."),
             Number("feature_fraction", 1.0, 0, 1, "Fraction of features considered per tree.", exclusiveMinimum: true),
-            Number("subsample_fraction", 1.0, 0, 1, "Fraction of rows sampled per tree (bagging).", exclusiveMinimum: true)),
+            Number("subsample_fraction", 1.0, 0, 1, "Fraction of rows sampled per tree (bagging; not with goss).", exclusiveMinimum: true),
+            Enum("booster", "gbdt", ["gbdt", "dart", "goss"], "Boosting flavour: plain gradient boosting, with dropout (dart), or gradient-based one-side sampling (goss).")),
         (ml, s, p) =>
         {
-            var booster = new GradientBooster.Options
-            {
-                L2Regularization = p.GetDouble("l2_regularization"),
-                L1Regularization = p.GetDouble("l1_regularization"),
-                FeatureFraction = p.GetDouble("feature_fraction"),
-                SubsampleFraction = p.GetDouble("subsample_fraction"),
-                SubsampleFrequency = p.GetDouble("subsample_fraction") < 1 ? 1 : 0,
-            };
+            var booster = CreateBooster(p);
             if (classification)
             {
                 return ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
@@ -190,6 +186,26 @@ public static class ModelCatalog
             });
         });
 
+    private static BoosterParameterBase.OptionsBase CreateBooster(ParameterValues p)
+    {
+        BoosterParameterBase.OptionsBase booster = p.GetString("booster") switch
+        {
+            "dart" => new DartBooster.Options(),
+            "goss" => new GossBooster.Options(),
+            _ => new GradientBooster.Options(),
+        };
+        booster.L2Regularization = p.GetDouble("l2_regularization");
+        booster.L1Regularization = p.GetDouble("l1_regularization");
+        booster.FeatureFraction = p.GetDouble("feature_fraction");
+        if (booster is not GossBooster.Options && p.GetDouble("subsample_fraction") < 1)
+        {
+            booster.SubsampleFraction = p.GetDouble("subsample_fraction");
+            booster.SubsampleFrequency = 1;
+        }
+
+        return booster;
+    }
+
     private static ModelDefinition FastTree(bool classification) => new(
         classification ? "FastTreeClassifier" : "FastTreeRegressor",
         classification
@@ -211,6 +227,7 @@ public static class ModelCatalog
                 return ml.MulticlassClassification.Trainers.OneVersusAll(
                     ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
                     {
+                        LabelColumnName = s.LabelColumn,
                         FeatureColumnName = s.FeaturesColumn,
                         NumberOfTrees = p.GetInt32("number_of_trees"),
                         NumberOfLeaves = p.GetInt32("number_of_leaves"),
@@ -258,6 +275,7 @@ public static class ModelCatalog
                 return ml.MulticlassClassification.Trainers.OneVersusAll(
                     ml.BinaryClassification.Trainers.FastForest(new FastForestBinaryTrainer.Options
                     {
+                        LabelColumnName = s.LabelColumn,
                         FeatureColumnName = s.FeaturesColumn,
                         NumberOfTrees = p.GetInt32("number_of_trees"),
                         NumberOfLeaves = p.GetInt32("number_of_leaves"),
