@@ -1,3 +1,4 @@
+using DashAI.ML.Parameters;
 using DashAI.ML.Tasks;
 using Microsoft.ML;
 using Microsoft.ML.Trainers;
@@ -27,7 +28,7 @@ public static class ModelCatalog
             ClassificationTasks,
             needsNormalization: true,
             Object(
-                Number("l2_regularization", 1.0, 0, 1e6, "L2 penalty weight on the coefficients."),
+                Number("l2_regularization", 3.0, 0, 1e6, "L2 penalty weight on the coefficients (on standardized numeric features)."),
                 Number("l1_regularization", 0.0, 0, 1e6, "L1 penalty weight on the coefficients."),
                 Number("optimization_tolerance", 1e-5, 0, 1, "Stop when the relative improvement of the loss falls below this.", exclusiveMinimum: true),
                 Integer("history_size", 20, 1, 1000, "Number of past updates L-BFGS keeps to approximate the Hessian."),
@@ -48,9 +49,9 @@ public static class ModelCatalog
             ClassificationTasks,
             needsNormalization: true,
             Object(
-                OptionalNumber("l2_regularization", 0, 1e6, "L2 penalty weight; null lets the trainer choose from the data size."),
-                OptionalNumber("l1_regularization", 0, 1e6, "L1 penalty weight; null lets the trainer choose."),
-                OptionalInteger("maximum_number_of_iterations", 1, 10_000, "Maximum passes over the data; null lets the trainer choose."),
+                OptionalNumber("l2_regularization", 0.01, 0, 1e6, "L2 penalty weight; null lets the trainer choose from the data size."),
+                OptionalNumber("l1_regularization", null, 0, 1e6, "L1 penalty weight; null lets the trainer choose."),
+                OptionalInteger("maximum_number_of_iterations", 30, 1, 10_000, "Maximum passes over the data; null lets the trainer choose."),
                 Number("convergence_tolerance", 0.1, 0, 1, "Stop when the duality gap falls below this.", exclusiveMinimum: true)),
             (ml, s, p) => ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
             {
@@ -69,13 +70,14 @@ public static class ModelCatalog
             ClassificationTasks,
             needsNormalization: true,
             Object(
-                Number("lambda", 0.001, 0, 1e3, "Regularization strength.", exclusiveMinimum: true),
+                Number("lambda", 0.01, 0, 1e3, "Regularization strength.", exclusiveMinimum: true),
                 Integer("number_of_iterations", 10, 1, 10_000, "Passes over the data."),
                 Boolean("perform_projection", false, "Project the weights onto the unit ball after each update."),
                 Boolean("no_bias", false, "Fit without a bias term.")),
             (ml, s, p) => ml.MulticlassClassification.Trainers.OneVersusAll(
                 ml.BinaryClassification.Trainers.LinearSvm(new LinearSvmTrainer.Options
                 {
+                    LabelColumnName = s.LabelColumn,
                     FeatureColumnName = s.FeaturesColumn,
                     Lambda = p.GetSingle("lambda"),
                     NumberOfIterations = p.GetInt32("number_of_iterations"),
@@ -92,9 +94,9 @@ public static class ModelCatalog
             RegressionTasks,
             needsNormalization: true,
             Object(
-                OptionalNumber("l2_regularization", 0, 1e6, "L2 penalty weight; null lets the trainer choose from the data size."),
-                OptionalNumber("l1_regularization", 0, 1e6, "L1 penalty weight; null lets the trainer choose."),
-                OptionalInteger("maximum_number_of_iterations", 1, 10_000, "Maximum passes over the data; null lets the trainer choose."),
+                OptionalNumber("l2_regularization", null, 0, 1e6, "L2 penalty weight; null lets the trainer choose from the data size."),
+                OptionalNumber("l1_regularization", null, 0, 1e6, "L1 penalty weight; null lets the trainer choose."),
+                OptionalInteger("maximum_number_of_iterations", null, 1, 10_000, "Maximum passes over the data; null lets the trainer choose."),
                 Number("convergence_tolerance", 0.01, 0, 1, "Stop when the duality gap falls below this.", exclusiveMinimum: true)),
             (ml, s, p) => ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options
             {
@@ -144,17 +146,11 @@ public static class ModelCatalog
             Number("l2_regularization", 0.0, 0, 1e6, "L2 penalty on leaf values."),
             Number("l1_regularization", 0.0, 0, 1e6, "L1 penalty on leaf values."),
             Number("feature_fraction", 1.0, 0, 1, "Fraction of features considered per tree.", exclusiveMinimum: true),
-            Number("subsample_fraction", 1.0, 0, 1, "Fraction of rows sampled per tree (bagging).", exclusiveMinimum: true)),
+            Number("subsample_fraction", 1.0, 0, 1, "Fraction of rows sampled per tree (bagging; not with goss).", exclusiveMinimum: true),
+            Enum("booster", "gbdt", ["gbdt", "dart", "goss"], "Boosting flavour: plain gradient boosting, with dropout (dart), or gradient-based one-side sampling (goss).")),
         (ml, s, p) =>
         {
-            var booster = new GradientBooster.Options
-            {
-                L2Regularization = p.GetDouble("l2_regularization"),
-                L1Regularization = p.GetDouble("l1_regularization"),
-                FeatureFraction = p.GetDouble("feature_fraction"),
-                SubsampleFraction = p.GetDouble("subsample_fraction"),
-                SubsampleFrequency = p.GetDouble("subsample_fraction") < 1 ? 1 : 0,
-            };
+            var booster = CreateBooster(p);
             if (classification)
             {
                 return ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
@@ -190,6 +186,26 @@ public static class ModelCatalog
             });
         });
 
+    private static BoosterParameterBase.OptionsBase CreateBooster(ParameterValues p)
+    {
+        BoosterParameterBase.OptionsBase booster = p.GetString("booster") switch
+        {
+            "dart" => new DartBooster.Options(),
+            "goss" => new GossBooster.Options(),
+            _ => new GradientBooster.Options(),
+        };
+        booster.L2Regularization = p.GetDouble("l2_regularization");
+        booster.L1Regularization = p.GetDouble("l1_regularization");
+        booster.FeatureFraction = p.GetDouble("feature_fraction");
+        if (booster is not GossBooster.Options && p.GetDouble("subsample_fraction") < 1)
+        {
+            booster.SubsampleFraction = p.GetDouble("subsample_fraction");
+            booster.SubsampleFrequency = 1;
+        }
+
+        return booster;
+    }
+
     private static ModelDefinition FastTree(bool classification) => new(
         classification ? "FastTreeClassifier" : "FastTreeRegressor",
         classification
@@ -200,8 +216,8 @@ public static class ModelCatalog
         Object(
             Integer("number_of_trees", 100, 1, 10_000, "Number of boosting rounds."),
             Integer("number_of_leaves", 20, 2, 131_072, "Maximum leaves per tree."),
-            Integer("minimum_example_count_per_leaf", 10, 1, 1_000_000, "Minimum training rows in a leaf."),
-            Number("learning_rate", 0.2, 0, 1, "Shrinkage applied to each tree.", exclusiveMinimum: true),
+            Integer("minimum_example_count_per_leaf", 5, 1, 1_000_000, "Minimum training rows in a leaf."),
+            Number("learning_rate", 0.1, 0, 1, "Shrinkage applied to each tree.", exclusiveMinimum: true),
             Integer("maximum_bin_count_per_feature", 255, 2, 65_535, "Histogram bins per feature."),
             Number("feature_fraction", 1.0, 0, 1, "Fraction of features considered per tree.", exclusiveMinimum: true)),
         (ml, s, p) =>
@@ -211,6 +227,7 @@ public static class ModelCatalog
                 return ml.MulticlassClassification.Trainers.OneVersusAll(
                     ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
                     {
+                        LabelColumnName = s.LabelColumn,
                         FeatureColumnName = s.FeaturesColumn,
                         NumberOfTrees = p.GetInt32("number_of_trees"),
                         NumberOfLeaves = p.GetInt32("number_of_leaves"),
@@ -246,10 +263,10 @@ public static class ModelCatalog
         needsNormalization: false,
         Object(
             Integer("number_of_trees", 100, 1, 10_000, "Number of trees."),
-            Integer("number_of_leaves", 64, 2, 131_072, "Maximum leaves per tree."),
-            Integer("minimum_example_count_per_leaf", 2, 1, 1_000_000, "Minimum training rows in a leaf."),
-            Number("feature_fraction", 0.7, 0, 1, "Fraction of features each tree may use.", exclusiveMinimum: true),
-            Number("feature_fraction_per_split", 1.0, 0, 1, "Fraction of the tree's features considered at each split.", exclusiveMinimum: true),
+            Integer("number_of_leaves", 256, 2, 131_072, "Maximum leaves per tree."),
+            Integer("minimum_example_count_per_leaf", 1, 1, 1_000_000, "Minimum training rows in a leaf."),
+            Number("feature_fraction", 1.0, 0, 1, "Fraction of features each tree may use.", exclusiveMinimum: true),
+            Number("feature_fraction_per_split", 0.3, 0, 1, "Fraction of the tree's features considered at each split.", exclusiveMinimum: true),
             Number("bagging_example_fraction", 0.7, 0, 1, "Fraction of rows each tree is trained on.", exclusiveMinimum: true)),
         (ml, s, p) =>
         {
@@ -258,6 +275,7 @@ public static class ModelCatalog
                 return ml.MulticlassClassification.Trainers.OneVersusAll(
                     ml.BinaryClassification.Trainers.FastForest(new FastForestBinaryTrainer.Options
                     {
+                        LabelColumnName = s.LabelColumn,
                         FeatureColumnName = s.FeaturesColumn,
                         NumberOfTrees = p.GetInt32("number_of_trees"),
                         NumberOfLeaves = p.GetInt32("number_of_leaves"),

@@ -59,23 +59,23 @@ public static class ParameterSchema
     }
 
     /// <summary>A number that may be null, where null lets the trainer choose a value from the data.</summary>
-    public static (string, JsonObject) OptionalNumber(string name, double minimum, double maximum, string description) =>
+    public static (string, JsonObject) OptionalNumber(string name, double? defaultValue, double minimum, double maximum, string description) =>
         (name, new JsonObject
         {
             ["type"] = new JsonArray("number", "null"),
             ["description"] = description,
-            ["default"] = null,
+            ["default"] = defaultValue,
             ["minimum"] = minimum,
             ["maximum"] = maximum,
         });
 
     /// <summary>An integer that may be null, where null lets the trainer choose a value from the data.</summary>
-    public static (string, JsonObject) OptionalInteger(string name, long minimum, long maximum, string description) =>
+    public static (string, JsonObject) OptionalInteger(string name, long? defaultValue, long minimum, long maximum, string description) =>
         (name, new JsonObject
         {
             ["type"] = new JsonArray("integer", "null"),
             ["description"] = description,
-            ["default"] = null,
+            ["default"] = defaultValue,
             ["minimum"] = minimum,
             ["maximum"] = maximum,
         });

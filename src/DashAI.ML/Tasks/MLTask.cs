@@ -147,6 +147,8 @@ public abstract class MLTask
         KeepNumbers = true,
         WordFeatureExtractor = new WordBagEstimator.Options { NgramLength = 2, UseAllLengths = true },
         CharFeatureExtractor = new WordBagEstimator.Options { NgramLength = 3, UseAllLengths = false },
-        Norm = TextFeaturizingEstimator.NormFunction.L2,
+        // Raw counts, not L2-normalized rows: counts sit on the same scale as standardized numbers, so
+        // one regularization default suits tabular and text data (measured against scikit-learn's TF-IDF).
+        Norm = TextFeaturizingEstimator.NormFunction.None,
     };
 }

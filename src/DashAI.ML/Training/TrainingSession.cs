@@ -65,7 +65,7 @@ internal sealed class TrainingSession
         _labelMapper = _pipeline.LabelMapping.Fit(rawTrain);
         var labelled = MLContext.Data.FilterRowsByMissingValues(_labelMapper.Transform(rawTrain), TrainingPipeline.LabelColumn);
         var cached = MLContext.Data.Cache(labelled);
-        var rows = Count(cached);
+        var rows = Materialize(cached);
         if (rows == 0)
         {
             throw new InvalidInputException($"The training split has no row with a value in output column '{OutputColumn}'.");
@@ -111,6 +111,19 @@ internal sealed class TrainingSession
         }
 
         return builder.ToSchema();
+    }
+
+    /// <summary>Reads every column once, so a cached view holds the parsed data before any fit.</summary>
+    internal static long Materialize(IDataView data)
+    {
+        long rows = 0;
+        using var cursor = data.GetRowCursor(data.Schema);
+        while (cursor.MoveNext())
+        {
+            rows++;
+        }
+
+        return rows;
     }
 
     internal static long Count(IDataView data)
