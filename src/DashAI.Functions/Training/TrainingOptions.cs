@@ -13,4 +13,10 @@ public sealed class TrainingOptions
     /// restarts it. Must be several heartbeats long so a slow storage write is not mistaken for a crash.
     /// </summary>
     public int StaleAfterSeconds { get; set; } = 120;
+
+    /// <summary>
+    /// Where training attempts keep their local copies of the splits and the model before upload; empty means the
+    /// system temp folder. Each attempt works in a folder of its own below it and deletes it when done.
+    /// </summary>
+    public string WorkDirectory { get; set; } = "";
 }

@@ -155,11 +155,13 @@ public sealed partial class TrainingWorker(
         var progress = new Progress(run.Id, job.Id);
         using var stopHeartbeat = new CancellationTokenSource();
         var heartbeat = HeartbeatAsync(progress, training, stopHeartbeat.Token);
-        var workDirectory = Path.Combine(Path.GetTempPath(), "dashai-train", $"run-{run.Id}-job-{job.Id}-{Guid.NewGuid():N}");
+        var workRoot = string.IsNullOrWhiteSpace(_options.WorkDirectory) ? Path.GetTempPath() : _options.WorkDirectory;
+        var workDirectory = Path.Combine(workRoot, "dashai-train", $"run-{run.Id}-job-{job.Id}-{Guid.NewGuid():N}");
         try
         {
             // Inside the try: if the instance's disk fails here, the heartbeat must still stop and the failure count as transient.
             Directory.CreateDirectory(workDirectory);
+
             // A cancel may have been asked between the claim and now.
             await CheckCancelAsync(progress, training, cancellationToken);
             var experiment = await stores.Experiments.FindAsync(run.ExperimentId, cancellationToken)

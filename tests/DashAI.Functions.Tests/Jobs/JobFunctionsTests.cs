@@ -323,6 +323,37 @@ public sealed class JobFunctionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAttemptThatCannotEvenCreateItsWorkFolderLetsGoOfTheJobSoEveryRetryRunsAndThePoisonHandlerEndsIt()
+    {
+        // A file where the work folder should go: every attempt fails before training (found through the host harness).
+        var blocker = Path.Combine(Path.GetTempPath(), $"dashai-blocked-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(Path.Combine(Directory.CreateDirectory(blocker).FullName, "dashai-train"), "not a folder");
+        try
+        {
+            await using var app = TestApp.Create(
+                s => s.AddSingleton<IRunTrainer>(_trainer),
+                new Dictionary<string, string?> { ["DashAI:Training:WorkDirectory"] = blocker, ["DashAI:Training:StaleAfterSeconds"] = "600" });
+            var host = new QueueHost(app);
+            var run = await Seed.Run(app, (await Seed.Experiment(app)).Id);
+            var enqueued = await app.Invoke(app.Request("POST", query: $"run_id={run.Id}"), app.Function<JobFunctions>().Enqueue);
+
+            var deliveries = await host.DrainAsync();
+            await host.DeliverPoisonAsync();
+
+            Assert.Equal(QueueHost.MaxDequeueCount, deliveries.Count);
+            Assert.Equal(QueueHost.MaxDequeueCount, (await app.Stores.Jobs.GetAsync(enqueued.Id, default)).Attempts);
+            var failed = await app.Stores.Runs.GetAsync(run.Id, default);
+            Assert.Equal(RunStatus.Error, failed.RunStatus);
+            Assert.StartsWith($"training failed {QueueHost.MaxDequeueCount} times", failed.Error);
+            Assert.Equal(0, _trainer.Calls);
+        }
+        finally
+        {
+            Directory.Delete(blocker, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task CancellingAQueuedJobCancelsItsRunAndTheMessageBecomesANoOp()
     {
         var run = await NewRun();
