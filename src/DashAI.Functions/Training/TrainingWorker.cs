@@ -152,7 +152,7 @@ public sealed partial class TrainingWorker(
     private async Task TrainClaimedAsync(RunEntity run, JobEntity job, CancellationToken cancellationToken)
     {
         using var training = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var progress = new Progress(run.Id, job.Id);
+        using var progress = new Progress(run.Id, job.Id);
         using var stopHeartbeat = new CancellationTokenSource();
         var heartbeat = HeartbeatAsync(progress, training, stopHeartbeat.Token);
         var workRoot = string.IsNullOrWhiteSpace(_options.WorkDirectory) ? Path.GetTempPath() : _options.WorkDirectory;
@@ -251,11 +251,12 @@ public sealed partial class TrainingWorker(
 
     private async Task HeartbeatAsync(Progress progress, CancellationTokenSource training, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, _options.HeartbeatSeconds)), time);
+        var interval = TimeSpan.FromSeconds(Math.Max(1, _options.HeartbeatSeconds));
         try
         {
-            while (await timer.WaitForNextTickAsync(stop))
+            while (true)
             {
+                await progress.WaitForBeatAsync(interval, stop);
                 try
                 {
                     var stage = progress.Stage;
@@ -396,15 +397,45 @@ public sealed partial class TrainingWorker(
         }
     }
 
-    private sealed class Progress(long runId, long jobId)
+    /// <summary>What the heartbeat reports; a stage change wakes the heartbeat so the run shows it at once.</summary>
+    private sealed class Progress(long runId, long jobId) : IDisposable
     {
+        private readonly SemaphoreSlim _changed = new(0, 1);
+        private volatile string _stage = TrainingStages.Loading;
+
         public long RunId { get; } = runId;
 
         public long JobId { get; } = jobId;
 
-        public volatile string Stage = TrainingStages.Loading;
-
         public volatile bool CancelRequested;
+
+        public string Stage
+        {
+            get => _stage;
+            set
+            {
+                if (_stage == value)
+                {
+                    return;
+                }
+
+                _stage = value;
+                try
+                {
+                    _changed.Release();
+                }
+                catch (SemaphoreFullException)
+                {
+                    // A wake-up is already pending; it will report the latest stage.
+                }
+            }
+        }
+
+        /// <summary>Waits for the next beat: after <paramref name="interval"/>, or sooner when the stage changes.</summary>
+        public Task<bool> WaitForBeatAsync(TimeSpan interval, CancellationToken cancellationToken) =>
+            _changed.WaitAsync(interval, cancellationToken);
+
+        public void Dispose() => _changed.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring a malformed training message: {Message}")]

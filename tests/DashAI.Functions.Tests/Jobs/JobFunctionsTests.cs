@@ -435,6 +435,39 @@ public sealed class JobFunctionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AStageChangeShowsOnTheRunWithoutWaitingForTheNextHeartbeat()
+    {
+        var release = new TaskCompletionSource();
+        var trainer = new FakeTrainer
+        {
+            Behavior = async (_, work, stage, _) =>
+            {
+                stage(TrainingStages.Evaluating);
+                await release.Task;
+                return FakeTrainer.Success(work);
+            },
+        };
+        await using var app = TestApp.Create(
+            s => s.AddSingleton<IRunTrainer>(trainer),
+            new Dictionary<string, string?> { ["DashAI:Training:HeartbeatSeconds"] = "300", ["DashAI:Training:StaleAfterSeconds"] = "900" });
+        var run = await Seed.Run(app, (await Seed.Experiment(app)).Id);
+        await app.Invoke(app.Request("POST", query: $"run_id={run.Id}"), app.Function<JobFunctions>().Enqueue);
+        var delivery = new QueueHost(app).DeliverNextAsync();
+
+        string? stage = null;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (stage != TrainingStages.Evaluating && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            stage = (await app.Stores.Runs.GetAsync(run.Id, default)).Stage;
+        }
+
+        release.SetResult();
+        await delivery;
+        Assert.Equal(TrainingStages.Evaluating, stage);
+    }
+
+    [Fact]
     public async Task AFinishedRunCanBeQueuedAgainAndItsOldResultsAreCleared()
     {
         var run = await NewRun();
