@@ -265,7 +265,7 @@ public static class ModelCatalog
         needsNormalization: false,
         Object(
             Integer("number_of_trees", 100, 1, 10_000, "Number of trees."),
-            Integer("number_of_leaves", 256, 2, 131_072, "Maximum leaves per tree."),
+            Integer("number_of_leaves", 2048, 2, 131_072, "Maximum leaves per tree (forests grow deep trees)."),
             Integer("minimum_example_count_per_leaf", 1, 1, 1_000_000, "Minimum training rows in a leaf."),
             Number("feature_fraction", 1.0, 0, 1, "Fraction of features each tree may use.", exclusiveMinimum: true),
             Number("feature_fraction_per_split", 0.3, 0, 1, "Fraction of the tree's features considered at each split.", exclusiveMinimum: true),
