@@ -31,6 +31,8 @@ public abstract class MLTask
 
     private const int HashBits = 12;
 
+    private const int MinimumNgramRows = 2;
+
     public abstract string Name { get; }
 
     public abstract string Description { get; }
@@ -126,6 +128,9 @@ public abstract class MLTask
         {
             var output = $"__dashai_text{index++}";
             chain.Add(mlContext.Transforms.Text.FeaturizeText(output, TextOptions(), column.Name));
+            // N-grams seen in fewer than 2 rows cannot generalize; dropping them shrinks the vector
+            // several-fold, which tree trainers (LightGBM bins every slot) need to fit in reasonable time.
+            chain.Add(mlContext.Transforms.FeatureSelection.SelectFeaturesBasedOnCount(output, count: MinimumNgramRows));
             parts.Add(output);
         }
 

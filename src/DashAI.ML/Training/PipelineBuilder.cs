@@ -47,7 +47,8 @@ public static class PipelineBuilder
 
         var output = schema.OutputColumns[0];
         var trainer = model.CreateTrainer(mlContext, new TrainerSettings(TrainingPipeline.LabelColumn, MLTask.FeaturesColumn, seed), parameters);
-        var featurized = task.BuildFeaturization(mlContext, schema, model.NeedsNormalization).Append(trainer);
+        // Trainers pass over the data many times: cache the feature vectors instead of featurizing on every pass.
+        var featurized = task.BuildFeaturization(mlContext, schema, model.NeedsNormalization).AppendCacheCheckpoint(mlContext).Append(trainer);
         if (task.Kind == TaskKind.Classification)
         {
             return new TrainingPipeline(
