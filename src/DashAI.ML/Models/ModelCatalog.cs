@@ -227,33 +227,11 @@ public static class ModelCatalog
             if (classification)
             {
                 return ml.MulticlassClassification.Trainers.OneVersusAll(
-                    ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
-                    {
-                        LabelColumnName = s.LabelColumn,
-                        FeatureColumnName = s.FeaturesColumn,
-                        NumberOfTrees = p.GetInt32("number_of_trees"),
-                        NumberOfLeaves = p.GetInt32("number_of_leaves"),
-                        MinimumExampleCountPerLeaf = p.GetInt32("minimum_example_count_per_leaf"),
-                        LearningRate = p.GetDouble("learning_rate"),
-                        MaximumBinCountPerFeature = p.GetInt32("maximum_bin_count_per_feature"),
-                        FeatureFraction = p.GetDouble("feature_fraction"),
-                        Seed = s.Seed,
-                    }),
+                    ml.BinaryClassification.Trainers.FastTree(Boosted(new FastTreeBinaryTrainer.Options(), s, p)),
                     labelColumnName: s.LabelColumn);
             }
 
-            return ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
-            {
-                LabelColumnName = s.LabelColumn,
-                FeatureColumnName = s.FeaturesColumn,
-                NumberOfTrees = p.GetInt32("number_of_trees"),
-                NumberOfLeaves = p.GetInt32("number_of_leaves"),
-                MinimumExampleCountPerLeaf = p.GetInt32("minimum_example_count_per_leaf"),
-                LearningRate = p.GetDouble("learning_rate"),
-                MaximumBinCountPerFeature = p.GetInt32("maximum_bin_count_per_feature"),
-                FeatureFraction = p.GetDouble("feature_fraction"),
-                Seed = s.Seed,
-            });
+            return ml.Regression.Trainers.FastTree(Boosted(new FastTreeRegressionTrainer.Options(), s, p));
         });
 
     private static ModelDefinition FastForest(bool classification) => new(
@@ -277,32 +255,42 @@ public static class ModelCatalog
             if (classification)
             {
                 return ml.MulticlassClassification.Trainers.OneVersusAll(
-                    ml.BinaryClassification.Trainers.FastForest(new FastForestBinaryTrainer.Options
-                    {
-                        LabelColumnName = s.LabelColumn,
-                        FeatureColumnName = s.FeaturesColumn,
-                        NumberOfTrees = p.GetInt32("number_of_trees"),
-                        NumberOfLeaves = p.GetInt32("number_of_leaves"),
-                        MinimumExampleCountPerLeaf = p.GetInt32("minimum_example_count_per_leaf"),
-                        FeatureFraction = p.GetDouble("feature_fraction"),
-                        FeatureFractionPerSplit = p.GetDouble("feature_fraction_per_split"),
-                        BaggingExampleFraction = p.GetDouble("bagging_example_fraction"),
-                        Seed = s.Seed,
-                    }),
+                    ml.BinaryClassification.Trainers.FastForest(Forest(new FastForestBinaryTrainer.Options(), s, p)),
                     labelColumnName: s.LabelColumn);
             }
 
-            return ml.Regression.Trainers.FastForest(new FastForestRegressionTrainer.Options
-            {
-                LabelColumnName = s.LabelColumn,
-                FeatureColumnName = s.FeaturesColumn,
-                NumberOfTrees = p.GetInt32("number_of_trees"),
-                NumberOfLeaves = p.GetInt32("number_of_leaves"),
-                MinimumExampleCountPerLeaf = p.GetInt32("minimum_example_count_per_leaf"),
-                FeatureFraction = p.GetDouble("feature_fraction"),
-                FeatureFractionPerSplit = p.GetDouble("feature_fraction_per_split"),
-                BaggingExampleFraction = p.GetDouble("bagging_example_fraction"),
-                Seed = s.Seed,
-            });
+            return ml.Regression.Trainers.FastForest(Forest(new FastForestRegressionTrainer.Options(), s, p));
         });
+
+    /// <summary>The options every FastTree/FastForest trainer shares, set from the run's parameters.</summary>
+    private static T Tree<T>(T options, TrainerSettings s, ParameterValues p)
+        where T : TreeOptions
+    {
+        options.LabelColumnName = s.LabelColumn;
+        options.FeatureColumnName = s.FeaturesColumn;
+        options.NumberOfTrees = p.GetInt32("number_of_trees");
+        options.NumberOfLeaves = p.GetInt32("number_of_leaves");
+        options.MinimumExampleCountPerLeaf = p.GetInt32("minimum_example_count_per_leaf");
+        options.FeatureFraction = p.GetDouble("feature_fraction");
+        options.Seed = s.Seed;
+        return options;
+    }
+
+    private static T Boosted<T>(T options, TrainerSettings s, ParameterValues p)
+        where T : BoostedTreeOptions
+    {
+        Tree(options, s, p);
+        options.LearningRate = p.GetDouble("learning_rate");
+        options.MaximumBinCountPerFeature = p.GetInt32("maximum_bin_count_per_feature");
+        return options;
+    }
+
+    private static T Forest<T>(T options, TrainerSettings s, ParameterValues p)
+        where T : TreeOptions
+    {
+        Tree(options, s, p);
+        options.FeatureFractionPerSplit = p.GetDouble("feature_fraction_per_split");
+        options.BaggingExampleFraction = p.GetDouble("bagging_example_fraction");
+        return options;
+    }
 }

@@ -1,5 +1,6 @@
 using Azure.Storage.Queues;
 using DashAI.Functions.HostHarness;
+using DashAI.Functions.Tests.Infrastructure;
 
 namespace DashAI.Functions.E2ETests.Infrastructure;
 
@@ -10,7 +11,7 @@ namespace DashAI.Functions.E2ETests.Infrastructure;
 public abstract class HarnessFixture : IAsyncLifetime
 {
     private readonly string _appProject;
-    private AzuriteProcess? _azurite;
+    private AzuriteServer? _azurite;
     private string? _workerPidFile;
 
     protected HarnessFixture(string appProject, string logName)
@@ -37,7 +38,7 @@ public abstract class HarnessFixture : IAsyncLifetime
     {
         try
         {
-            _azurite = AzuriteProcess.Start();
+            _azurite = AzuriteServer.Start();
             Harness = await FunctionsHostHarness.StartAsync(new HarnessOptions
             {
                 AppPath = RepoRoot.AppOutput(_appProject),

@@ -45,7 +45,8 @@ public sealed partial class AzuriteServer : IDisposable
 
     public int ProcessId => _process.Id;
 
-    private static AzuriteServer Start()
+    /// <summary>Starts an Azurite owned by the caller (a fixture that wants its own), stopped on dispose or at process exit.</summary>
+    public static AzuriteServer Start()
     {
         var azurite = Path.Combine(RepoPaths.Root, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(azurite))
