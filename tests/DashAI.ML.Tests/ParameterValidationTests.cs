@@ -20,6 +20,23 @@ public class ParameterValidationTests
         Assert.Equal(ComponentRegistry.Find("LightGbmClassifier")!.ParameterSchema["properties"]!.AsObject().Count, filled.Count);
     }
 
+    [Theory]
+    [InlineData("SdcaMaximumEntropy", "l2_regularization", 0.01, 1e-4)]
+    [InlineData("LogisticRegression", "l2_regularization", 3.0, 1.0)]
+    [InlineData("LinearSvm", "lambda", 0.01, 0.003)]
+    public void LinearModelsRegularizeTextLessThanNumbers(string model, string parameter, double tabular, double text)
+    {
+        var onTabular = ComponentRegistry.ValidateAndFillDefaults(model, Tabular, null);
+        var onText = ComponentRegistry.ValidateAndFillDefaults(model, "TextClassificationTask", null);
+        var givenOnText = ComponentRegistry.ValidateAndFillDefaults(model, "TextClassificationTask", new JsonObject { [parameter] = 0.5 });
+
+        Assert.Equal(tabular, onTabular[parameter]!.GetValue<double>());
+        Assert.Equal(text, onText[parameter]!.GetValue<double>());
+        Assert.Equal(0.5, givenOnText[parameter]!.GetValue<double>());
+        var description = ComponentRegistry.Find(model)!.ParameterSchema["properties"]![parameter]!["description"]!.GetValue<string>();
+        Assert.Contains($"Default for TextClassificationTask: {text.ToString(System.Globalization.CultureInfo.InvariantCulture)}", description, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void NullParametersMeanAllDefaults()
     {

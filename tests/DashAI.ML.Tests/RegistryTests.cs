@@ -39,6 +39,17 @@ public class RegistryTests
     }
 
     [Fact]
+    public void ModelsListedForATaskShowThatTasksDefaults()
+    {
+        static double L2(string task) => ComponentRegistry.List(["Model"], task).Single(m => m.Name == "SdcaMaximumEntropy")
+            .ParameterSchema["properties"]!["l2_regularization"]!["default"]!.GetValue<double>();
+
+        Assert.Equal(1e-4, L2("TextClassificationTask"));
+        Assert.Equal(0.01, L2("TabularClassificationTask"));
+        Assert.Equal(0.01, ComponentRegistry.Find("SdcaMaximumEntropy")!.ParameterSchema["properties"]!["l2_regularization"]!["default"]!.GetValue<double>());
+    }
+
+    [Fact]
     public void ModelsRelatedToRegressionAreTheRegressionModels()
     {
         var models = ComponentRegistry.List(["Model"], "RegressionTask");

@@ -51,6 +51,30 @@ public class SchemaTests
         Assert.True(schemaObject.Evaluate(Element(defaults)).IsValid);
     }
 
+    public static TheoryData<string, string> ModelsAndTasks()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var model in ComponentRegistry.List(["Model"]))
+        {
+            foreach (var task in model.CompatibleTasks)
+            {
+                data.Add(model.Name, task);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ModelsAndTasks))]
+    public void TaskDefaultsPassTheirOwnSchema(string model, string task)
+    {
+        var defaults = ComponentRegistry.ValidateAndFillDefaults(model, task, null);
+
+        var schema = JsonSchema.FromText(ComponentRegistry.Find(model)!.ParameterSchema.ToJsonString());
+        Assert.True(schema.Evaluate(Element(defaults)).IsValid);
+    }
+
     [Theory]
     [MemberData(nameof(Components))]
     public void SchemasRejectUnknownProperties(string name)

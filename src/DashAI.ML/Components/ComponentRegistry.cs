@@ -46,7 +46,7 @@ public static class ComponentRegistry
 
     /// <summary>
     /// Components of the given types (all when none given) related to <paramref name="relatedComponent"/>
-    /// when given: the models and metrics of a task, the tasks of a model or metric.
+    /// when given: the models and metrics of a task (models with that task's defaults), the tasks of a model or metric.
     /// Type names are case-sensitive ("Task", "Model", "Metric", "DataLoader"); an unknown type or
     /// related component throws <see cref="InvalidInputException"/>.
     /// </summary>
@@ -87,13 +87,17 @@ public static class ComponentRegistry
             .. all.Where(c => wanted.Count == 0 || wanted.Contains(c.Type))
                 .Where(c => related is null
                     || c.CompatibleTasks.Contains(related.Name, StringComparer.Ordinal)
-                    || related.CompatibleTasks.Contains(c.Name, StringComparer.Ordinal)),
+                    || related.CompatibleTasks.Contains(c.Name, StringComparer.Ordinal))
+                // Listed for a task, a model shows the defaults a run of that task gets.
+                .Select(c => related?.Type == ComponentType.Task && c.Type == ComponentType.Model
+                    ? c with { ParameterSchema = ModelCatalog.Find(c.Name)!.ParameterSchemaFor(related.Name) }
+                    : c),
         ];
     }
 
     /// <summary>
     /// Validates run parameters for a model on a task and returns the full parameter object, every
-    /// missing parameter filled with its default (store this: it is exactly what training uses).
+    /// missing parameter filled with its default for that task (store this: it is exactly what training uses).
     /// Throws one <see cref="InvalidInputException"/> listing every problem: unknown task or model,
     /// a model that does not fit the task, unknown keys, wrong types, out-of-range or non-enum values.
     /// </summary>
@@ -119,7 +123,8 @@ public static class ComponentRegistry
             errors.Add($"Model '{model.Name}' does not fit task '{task.Name}'; it fits {string.Join(", ", model.CompatibleTasks)}.");
         }
 
-        var (filled, parameterErrors) = ParameterValidator.Validate(model.ParameterSchema, parameters, $"model '{model.Name}'");
+        var schema = task is null ? model.ParameterSchema : model.ParameterSchemaFor(task.Name);
+        var (filled, parameterErrors) = ParameterValidator.Validate(schema, parameters, $"model '{model.Name}'");
         errors.AddRange(parameterErrors);
         if (errors.Count > 0)
         {

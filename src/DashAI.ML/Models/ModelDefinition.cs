@@ -17,20 +17,39 @@ public sealed class ModelDefinition
     private readonly Func<MLContext, TrainerSettings, ParameterValues, IEstimator<ITransformer>> _createTrainer;
     private readonly JsonObject _parameterSchema;
 
+    private readonly IReadOnlyDictionary<string, JsonObject> _taskDefaults;
+
     internal ModelDefinition(
         string name,
         string description,
         IReadOnlyList<string> compatibleTasks,
         bool needsNormalization,
         JsonObject parameterSchema,
-        Func<MLContext, TrainerSettings, ParameterValues, IEstimator<ITransformer>> createTrainer)
+        Func<MLContext, TrainerSettings, ParameterValues, IEstimator<ITransformer>> createTrainer,
+        IReadOnlyDictionary<string, JsonObject>? taskDefaults = null)
     {
         Name = name;
         Description = description;
         CompatibleTasks = compatibleTasks;
         NeedsNormalization = needsNormalization;
+        _taskDefaults = taskDefaults ?? new Dictionary<string, JsonObject>();
         _parameterSchema = parameterSchema;
         _createTrainer = createTrainer;
+        var properties = parameterSchema["properties"]!.AsObject();
+        foreach (var (task, defaults) in _taskDefaults)
+        {
+            if (!compatibleTasks.Contains(task))
+            {
+                throw new ArgumentException($"Model '{name}' has defaults for task '{task}', which it does not fit.", nameof(taskDefaults));
+            }
+
+            foreach (var (parameter, value) in defaults)
+            {
+                var property = properties[parameter]?.AsObject()
+                    ?? throw new ArgumentException($"Model '{name}' has a {task} default for unknown parameter '{parameter}'.", nameof(taskDefaults));
+                property["description"] = $"{property["description"]} Default for {task}: {value?.ToJsonString() ?? "null"}.";
+            }
+        }
     }
 
     public string Name { get; }
@@ -42,8 +61,30 @@ public sealed class ModelDefinition
     /// <summary>Linear trainers want standardized numeric features; trees do not care.</summary>
     public bool NeedsNormalization { get; }
 
-    /// <summary>A copy of the parameter schema (callers may mutate it).</summary>
+    /// <summary>
+    /// A copy of the parameter schema (callers may mutate it). Its defaults are those of tabular
+    /// data; a parameter whose default differs for a task says so in its description.
+    /// </summary>
     public JsonObject ParameterSchema => (JsonObject)_parameterSchema.DeepClone();
+
+    /// <summary>
+    /// The parameter schema with the defaults used on <paramref name="taskName"/>: text features
+    /// (sparse, L2-normalized rows) want other regularization than standardized numbers.
+    /// </summary>
+    public JsonObject ParameterSchemaFor(string taskName)
+    {
+        var schema = ParameterSchema;
+        if (_taskDefaults.TryGetValue(taskName, out var defaults))
+        {
+            var properties = schema["properties"]!.AsObject();
+            foreach (var (parameter, value) in defaults)
+            {
+                properties[parameter]!["default"] = value?.DeepClone();
+            }
+        }
+
+        return schema;
+    }
 
     public bool Fits(string taskName) => CompatibleTasks.Contains(taskName, StringComparer.Ordinal);
 
