@@ -24,17 +24,18 @@ public class ParameterValidationTests
     [InlineData("SdcaMaximumEntropy", "l2_regularization", 0.01, 1e-4)]
     [InlineData("LogisticRegression", "l2_regularization", 3.0, 1.0)]
     [InlineData("LinearSvm", "lambda", 0.01, 0.003)]
-    public void LinearModelsRegularizeTextLessThanNumbers(string model, string parameter, double tabular, double text)
+    [InlineData("FastTreeClassifier", "minimum_example_count_per_leaf", 20, 5)]
+    public void TextClassificationHasItsOwnDefaults(string model, string parameter, double tabular, double text)
     {
         var onTabular = ComponentRegistry.ValidateAndFillDefaults(model, Tabular, null);
         var onText = ComponentRegistry.ValidateAndFillDefaults(model, "TextClassificationTask", null);
-        var givenOnText = ComponentRegistry.ValidateAndFillDefaults(model, "TextClassificationTask", new JsonObject { [parameter] = 0.5 });
+        var givenOnText = ComponentRegistry.ValidateAndFillDefaults(model, "TextClassificationTask", new JsonObject { [parameter] = 7 });
 
-        Assert.Equal(tabular, onTabular[parameter]!.GetValue<double>());
-        Assert.Equal(text, onText[parameter]!.GetValue<double>());
-        Assert.Equal(0.5, givenOnText[parameter]!.GetValue<double>());
+        Assert.Equal(JsonValue.Create(tabular).ToJsonString(), onTabular[parameter]!.ToJsonString());
+        Assert.Equal(JsonValue.Create(text).ToJsonString(), onText[parameter]!.ToJsonString());
+        Assert.Equal("7", givenOnText[parameter]!.ToJsonString());
         var description = ComponentRegistry.Find(model)!.ParameterSchema["properties"]![parameter]!["description"]!.GetValue<string>();
-        Assert.Contains($"Default for TextClassificationTask: {text.ToString(System.Globalization.CultureInfo.InvariantCulture)}", description, StringComparison.Ordinal);
+        Assert.Contains($"Default for TextClassificationTask: {JsonValue.Create(text).ToJsonString()}.", description, StringComparison.Ordinal);
     }
 
     [Fact]
