@@ -39,6 +39,19 @@ public sealed class ComponentFunctionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ModelsListedForTextShowTheTextDefaults()
+    {
+        static double L2(TestResponse response) => response.Json.AsArray().Single(c => c!["name"]!.GetValue<string>() == "SdcaMaximumEntropy")!
+            ["parameter_schema"]!["properties"]!["l2_regularization"]!["default"]!.GetValue<double>();
+
+        var text = await List("select_types=Model&related_component=TextClassificationTask");
+        var tabular = await List("select_types=Model&related_component=TabularClassificationTask");
+
+        Assert.Equal(1e-4, L2(text));
+        Assert.Equal(0.01, L2(tabular));
+    }
+
+    [Fact]
     public async Task SeveralTypesCanBeSelectedAtOnce()
     {
         var response = await List("select_types=Task,DataLoader");

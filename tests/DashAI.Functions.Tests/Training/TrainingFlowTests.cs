@@ -126,6 +126,8 @@ public sealed class TrainingFlowTests : IAsyncLifetime
         Assert.Equal(["mae", "mse", "r2", "rmse"], regressionMetrics.Select(m => m.Key).Order());
         var textRun = await Run(text);
         Assert.True(textRun.RunStatus == RunStatus.Finished, textRun.Error);
+        // The run stored (and trained with) LogisticRegression's text default, not the tabular one.
+        Assert.Equal(1.0, System.Text.Json.Nodes.JsonNode.Parse(textRun.Parameters)!["l2_regularization"]!.GetValue<double>());
         Assert.True(System.Text.Json.Nodes.JsonNode.Parse(textRun.TestMetrics!)!["accuracy"]!.GetValue<double>() > 0.3);
     }
 
