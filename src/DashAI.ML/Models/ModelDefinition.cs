@@ -16,7 +16,6 @@ public sealed class ModelDefinition
 {
     private readonly Func<MLContext, TrainerSettings, ParameterValues, IEstimator<ITransformer>> _createTrainer;
     private readonly JsonObject _parameterSchema;
-
     private readonly IReadOnlyDictionary<string, JsonObject> _taskDefaults;
 
     internal ModelDefinition(
@@ -58,7 +57,7 @@ public sealed class ModelDefinition
 
     public IReadOnlyList<string> CompatibleTasks { get; }
 
-    /// <summary>Linear trainers want standardized numeric features; trees do not care.</summary>
+    /// <summary>Linear trainers want standardized numbers and L2-normalized TF-IDF text; trees get raw values and counts.</summary>
     public bool NeedsNormalization { get; }
 
     /// <summary>

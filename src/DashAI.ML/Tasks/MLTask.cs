@@ -156,9 +156,9 @@ public abstract class MLTask
     /// gives); trees get raw n-gram counts, which bin better than tiny TF-IDF fractions (LightGBM lost
     /// 0.035 accuracy on package_sections with TF-IDF).
     /// </summary>
-    private static TextFeaturizingEstimator.Options TextOptions(bool linear)
+    private static TextFeaturizingEstimator.Options TextOptions(bool normalize)
     {
-        var weighting = linear ? NgramExtractingEstimator.WeightingCriteria.TfIdf : NgramExtractingEstimator.WeightingCriteria.Tf;
+        var weighting = normalize ? NgramExtractingEstimator.WeightingCriteria.TfIdf : NgramExtractingEstimator.WeightingCriteria.Tf;
         return new TextFeaturizingEstimator.Options
         {
             CaseMode = TextNormalizingEstimator.CaseMode.Lower,
@@ -167,7 +167,7 @@ public abstract class MLTask
             KeepNumbers = true,
             WordFeatureExtractor = new WordBagEstimator.Options { NgramLength = 2, UseAllLengths = true, Weighting = weighting },
             CharFeatureExtractor = new WordBagEstimator.Options { NgramLength = 3, UseAllLengths = false, Weighting = weighting },
-            Norm = linear ? TextFeaturizingEstimator.NormFunction.L2 : TextFeaturizingEstimator.NormFunction.None,
+            Norm = normalize ? TextFeaturizingEstimator.NormFunction.L2 : TextFeaturizingEstimator.NormFunction.None,
         };
     }
 }
