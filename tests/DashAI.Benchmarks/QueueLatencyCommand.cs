@@ -124,7 +124,7 @@ public static class QueueLatencyCommand
         {
             { new StringContent("{\"task_name\":\"TabularClassificationTask\",\"dataloader\":\"CSVDataLoader\",\"dataset_name\":\"iris\",\"outputs_columns\":[]}"), "params" },
         };
-        var file = new ByteArrayContent(await File.ReadAllBytesAsync(Path.Combine(RepoPaths.SharedData, "iris.csv")));
+        var file = new ByteArrayContent(await File.ReadAllBytesAsync(RepoPaths.Sample("iris.csv")));
         file.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
         content.Add(file, "file", "iris.csv");
         var body = await content.ReadAsByteArrayAsync();

@@ -33,7 +33,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "data"))
+DATA = os.path.normpath(os.path.join(HERE, "..", "..", "samples"))  # the repository's reference datasets
 SINGLE_FIT_ROWS = 50_000
 
 # name -> (file, label column, task)

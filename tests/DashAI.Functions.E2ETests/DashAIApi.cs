@@ -35,7 +35,7 @@ public sealed class DashAIApi(HttpClient client, HarnessLog log)
         };
         using var form = new MultipartFormDataContent();
         form.Add(new StringContent(parameters.ToJsonString(), Encoding.UTF8, "application/json"), "params");
-        var file = new ByteArrayContent(await File.ReadAllBytesAsync(Path.Combine(RepoRoot.SharedData, "iris.csv")));
+        var file = new ByteArrayContent(await File.ReadAllBytesAsync(RepoPaths.Sample("iris.csv")));
         file.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
         form.Add(file, "file", "iris.csv");
 

@@ -29,7 +29,7 @@ public sealed class HarnessSelfTests(SampleAppFixture fixture) : IClassFixture<S
     {
         var harness = await FunctionsHostHarness.StartAsync(new HarnessOptions
         {
-            AppPath = RepoRoot.AppOutput("tests/DashAI.Functions.HostHarness.SampleApp"),
+            AppPath = RepoPaths.Output("tests/DashAI.Functions.HostHarness.SampleApp"),
             StorageConnectionString = fixture.StorageConnectionString,
             LoggerFactory = fixture.Log.Factory,
         });

@@ -13,7 +13,7 @@ public sealed record SplitFiles(DatasetSchema Schema, string TrainPath, string V
 }
 
 /// <summary>
-/// Splits the reference datasets of ../shared/data into canonical CSV files, stratified 60/20/20
+/// Splits the reference datasets of samples/ into canonical CSV files, stratified 60/20/20
 /// after a seeded shuffle, once per test process. The schema comes from a crude inference
 /// (ingestion owns the real one).
 /// </summary>
@@ -21,23 +21,6 @@ public static class TestData
 {
     private static readonly string Root = Path.Combine(Path.GetTempPath(), $"dashai-ml-tests-{Environment.ProcessId}");
     private static readonly ConcurrentDictionary<string, Lazy<SplitFiles>> Cache = new();
-
-    public static string SharedData
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "data");
-                if (File.Exists(Path.Combine(candidate, "iris.csv")))
-                {
-                    return candidate;
-                }
-            }
-
-            throw new DirectoryNotFoundException("shared/data with the reference datasets was not found above the test directory.");
-        }
-    }
 
     public static SplitFiles Iris => Get("iris", "species");
 
@@ -71,7 +54,7 @@ public static class TestData
 
     private static SplitFiles Split(string dataset, string label)
     {
-        var rows = SimpleSchemaInference.ReadCsv(File.ReadAllText(Path.Combine(SharedData, dataset + ".csv")));
+        var rows = SimpleSchemaInference.ReadCsv(File.ReadAllText(RepoPaths.Sample(dataset + ".csv")));
         var header = rows[0];
         var labelIndex = header.IndexOf(label);
         var random = new Random(42);

@@ -41,7 +41,7 @@ public abstract class HarnessFixture : IAsyncLifetime
             _azurite = AzuriteServer.Start();
             Harness = await FunctionsHostHarness.StartAsync(new HarnessOptions
             {
-                AppPath = RepoRoot.AppOutput(_appProject),
+                AppPath = RepoPaths.Output(_appProject),
                 StorageConnectionString = _azurite.ConnectionString,
                 AppSettings = AppSettings,
                 LoggerFactory = Log.Factory,

@@ -75,7 +75,7 @@ public sealed class DatasetUploadTests : IAsyncLifetime
     [Fact]
     public async Task AJsonListOfRecordsUploadsAndAnObjectWithADataKeyToo()
     {
-        var lines = File.ReadAllLines(Path.Combine(RepoPaths.SharedData, "iris.csv"));
+        var lines = File.ReadAllLines(RepoPaths.Sample("iris.csv"));
         var header = lines[0].Split(',');
         var records = new JsonArray(lines.Skip(1).Select(l =>
         {

@@ -73,5 +73,5 @@ public static class Uploads
         return request;
     }
 
-    public static byte[] SharedFile(string name) => File.ReadAllBytes(Path.Combine(RepoPaths.SharedData, name));
+    public static byte[] SharedFile(string name) => File.ReadAllBytes(RepoPaths.Sample(name));
 }

@@ -115,7 +115,7 @@ public class BadInputTests
     {
         using var folder = new TestFolder();
 
-        var error = IngestFails(folder, TestFolder.TestData("iris.csv"), TestFolder.Request(outputs: ["Species"]));
+        var error = IngestFails(folder, RepoPaths.Sample("iris.csv"), TestFolder.Request(outputs: ["Species"]));
 
         Assert.Contains("Output column 'Species' is not in the dataset", error.Message, StringComparison.Ordinal);
         Assert.Contains("'species'", error.Message, StringComparison.Ordinal);
@@ -171,7 +171,7 @@ public class BadInputTests
         using var folder = new TestFolder();
         var request = TestFolder.Request(splits: new SplitOptions(0.9, 0.1, 0, 1, true, false));
 
-        var error = IngestFails(folder, TestFolder.TestData("iris.csv"), request);
+        var error = IngestFails(folder, RepoPaths.Sample("iris.csv"), request);
 
         Assert.Contains("validation proportion is 0", error.Message, StringComparison.Ordinal);
     }

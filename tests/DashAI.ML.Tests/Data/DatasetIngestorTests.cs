@@ -9,7 +9,7 @@ public class DatasetIngestorTests
     public static TheoryData<string> ReferenceDatasets()
     {
         var data = new TheoryData<string>();
-        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(TestFolder.SharedData("iris.csv"))!, "*.csv").Order(StringComparer.Ordinal))
+        foreach (var file in Directory.GetFiles(RepoPaths.Samples, "*.csv").Order(StringComparer.Ordinal))
         {
             data.Add(Path.GetFileName(file));
         }
@@ -32,7 +32,7 @@ public class DatasetIngestorTests
     public void EveryReferenceDatasetIngestsIntoThreeNonEmptySplits(string file)
     {
         using var folder = new TestFolder();
-        var source = TestFolder.SharedData(file);
+        var source = RepoPaths.Sample(file);
         Assert.True(File.Exists(source), $"reference dataset missing: {source}");
         var headerColumns = File.ReadLines(source).First().Split(',').Length;
         var dataLines = File.ReadLines(source).Skip(1).Count(line => line.Length > 0);
@@ -58,7 +58,7 @@ public class DatasetIngestorTests
     {
         using var folder = new TestFolder();
 
-        var result = DatasetIngestor.Ingest(TestFolder.TestData("iris.csv"), TestFolder.Request(), folder.Output, CancellationToken.None);
+        var result = DatasetIngestor.Ingest(RepoPaths.Sample("iris.csv"), TestFolder.Request(), folder.Output, CancellationToken.None);
 
         Assert.Equal(150, result.Rows);
         Assert.Equal(ColumnType.Float, result.Schema["sepal_length"].Type);
@@ -74,7 +74,7 @@ public class DatasetIngestorTests
     {
         using var folder = new TestFolder();
 
-        var result = DatasetIngestor.Ingest(TestFolder.SharedData("package_sections.csv"), TestFolder.Request(), folder.Output, CancellationToken.None);
+        var result = DatasetIngestor.Ingest(RepoPaths.Sample("package_sections.csv"), TestFolder.Request(), folder.Output, CancellationToken.None);
 
         Assert.Equal(ColumnType.Text, result.Schema["description"].Type);
         Assert.Equal(ColumnType.Text, result.Schema["package"].Type);
@@ -86,7 +86,7 @@ public class DatasetIngestorTests
     {
         using var folder = new TestFolder();
 
-        var result = DatasetIngestor.Ingest(TestFolder.SharedData("digits.csv"), TestFolder.Request(), folder.Output, CancellationToken.None);
+        var result = DatasetIngestor.Ingest(RepoPaths.Sample("digits.csv"), TestFolder.Request(), folder.Output, CancellationToken.None);
 
         Assert.Equal(ColumnType.Integer, result.Schema["px10"].Type);
         Assert.Equal(ColumnType.Integer, result.Schema["digit"].Type);
@@ -121,7 +121,7 @@ public class DatasetIngestorTests
     public void AJsonListOfRecordsIngestsLikeTheSameCsv()
     {
         using var folder = new TestFolder();
-        var csvPath = TestFolder.TestData("iris.csv");
+        var csvPath = RepoPaths.Sample("iris.csv");
         var json = IrisAsJson(csvPath);
         var jsonPath = folder.WriteText("iris.json", JsonSerializer.Serialize(json));
 
@@ -334,7 +334,7 @@ public class DatasetIngestorTests
     public void TheSameSeedGivesByteIdenticalSplitsAndAnotherSeedDoesNot()
     {
         using var folder = new TestFolder();
-        var source = TestFolder.TestData("iris.csv");
+        var source = RepoPaths.Sample("iris.csv");
         var request = TestFolder.Request(splits: SplitOptions.Default with { Seed = 7, Stratify = true });
 
         var first = DatasetIngestor.Ingest(source, request, Path.Combine(folder.Root, "a"), CancellationToken.None);

@@ -67,19 +67,4 @@ internal sealed class TestFolder : IDisposable
             Splits = splits ?? SplitOptions.Default,
             LoaderOptions = loader ?? DataLoaderOptions.Default,
         };
-
-    public static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DashAI.Functions.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Cannot find the repository root (DashAI.Functions.sln).");
-    }
-
-    public static string SharedData(string name) => Path.Combine(RepositoryRoot(), "..", "shared", "data", name);
-
-    public static string TestData(string name) => Path.Combine(RepositoryRoot(), "tests", "DashAI.ML.Tests", "TestData", name);
 }
