@@ -13,8 +13,7 @@ public sealed class DatasetFunctions(Stores stores)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "dataset")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var datasets = await stores.Datasets.ListAsync(null, cancellationToken);
-        return TypedResults.Ok(datasets.Select(DatasetDto.From));
+        return await PageRequest.From(request).ListAsync(request, stores.Datasets, null, DatasetDto.From, cancellationToken);
     }
 
     [Function("GetDataset")]

@@ -23,8 +23,7 @@ public sealed class ExperimentFunctions(Stores stores)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "experiment")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var experiments = await stores.Experiments.ListAsync(null, cancellationToken);
-        return TypedResults.Ok(experiments.Select(ExperimentDto.From));
+        return await PageRequest.From(request).ListAsync(request, stores.Experiments, null, ExperimentDto.From, cancellationToken);
     }
 
     [Function("GetExperiment")]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Azure;
+using DashAI.Functions.Storage;
 using DashAI.ML;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,15 @@ public static partial class ApiErrors
         {
             case ApiException api:
                 return Problem(api.StatusCode, api.Title, api.Message);
+            case EntityNotFoundException notFound:
+                return Problem(404, "Not Found", notFound.Message);
+            case DuplicateNameException duplicate:
+                return Problem(409, "Conflict", duplicate.Message);
+            case StaleEntityException stale:
+                return Problem(412, "Precondition Failed", stale.Message);
+            case StorageContentionException contention:
+                LogContention(logger, contention.Message);
+                return new RetryAfter(Problem(503, "Service Unavailable", contention.Message), contention.RetryAfterSeconds);
             case InvalidInputException invalid:
                 var extensions = new Dictionary<string, object?> { ["errors"] = invalid.Errors };
                 if (invalid.Row is { } row)
@@ -51,6 +61,9 @@ public static partial class ApiErrors
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error {ErrorId}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string errorId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Write contention: {Detail}")]
+    private static partial void LogContention(ILogger logger, string detail);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage throttled the request: {Status} {ErrorCode}")]
     private static partial void LogThrottled(ILogger logger, int status, string? errorCode);

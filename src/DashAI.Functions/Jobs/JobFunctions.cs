@@ -34,7 +34,7 @@ public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogg
         {
             run = await stores.Runs.UpdateAsync(run, run.ETag, null, cancellationToken);
         }
-        catch (PreconditionFailedException)
+        catch (StaleEntityException)
         {
             await stores.Jobs.ChangeAsync(job.Id, j => Finish(j, JobStatus.Cancelled, "Lost the race to another enqueue of the same run."), cancellationToken);
             var current = await stores.Runs.GetAsync(runId, cancellationToken);
@@ -86,8 +86,7 @@ public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogg
         }
 
         // Ids grow with creation time, so id order is oldest first.
-        var jobs = await stores.Jobs.ListAsync(filter, cancellationToken);
-        return TypedResults.Ok(jobs.Select(JobDto.From));
+        return await PageRequest.From(request).ListAsync(request, stores.Jobs, filter, JobDto.From, cancellationToken);
     }
 
     [Function("GetJob")]

@@ -24,8 +24,7 @@ public sealed class RunFunctions(Stores stores)
             filter = TableClient.CreateQueryFilter($"ExperimentId eq {experimentId}");
         }
 
-        var runs = await stores.Runs.ListAsync(filter, cancellationToken);
-        return TypedResults.Ok(runs.Select(RunDto.From));
+        return await PageRequest.From(request).ListAsync(request, stores.Runs, filter, RunDto.From, cancellationToken);
     }
 
     [Function("GetRun")]

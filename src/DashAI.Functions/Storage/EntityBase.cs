@@ -28,9 +28,19 @@ public abstract class EntityBase : ITableEntity
 
     public DateTimeOffset LastModified { get; set; }
 
+    /// <summary>
+    /// The large JSON properties this object had in blobs when it was read (property name → blob and content), so
+    /// that a write reuses a blob whose content did not change and deletes the ones it supersedes. Not stored.
+    /// </summary>
+    [IgnoreDataMember]
+    internal Dictionary<string, SpilledJson> Spills { get; set; } = [];
+
     /// <summary>The unique name of the object, when its kind has unique names.</summary>
     [IgnoreDataMember]
     public virtual string? UniqueName => null;
 
     public static string RowKeyFor(long id) => id.ToString("D19", CultureInfo.InvariantCulture);
 }
+
+/// <summary>A large JSON property kept in a blob: the blob's name and the content it holds.</summary>
+internal sealed record SpilledJson(string BlobName, string Json);

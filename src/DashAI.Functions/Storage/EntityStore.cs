@@ -2,7 +2,6 @@ using System.Reflection;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
-using DashAI.Functions.Http;
 
 namespace DashAI.Functions.Storage;
 
@@ -16,6 +15,8 @@ public sealed class LargeJsonAttribute : Attribute;
 /// name rows that share the partition are excluded), and, for kinds with unique names, a name row per object
 /// written in the same entity-group transaction as the object, so that two creates with one name cannot both win.
 /// Ids come from a counter row updated under its ETag, so concurrent creates never get the same id.
+/// Large JSON properties live in blobs named afresh on every write (see <see cref="SpillAsync"/>), so the entity a
+/// conditional write commits always points at the content that write uploaded.
 /// </summary>
 public sealed class EntityStore<T>
     where T : EntityBase, new()
@@ -27,6 +28,11 @@ public sealed class EntityStore<T>
     // Table strings are UTF-16: 64 KiB is 32K chars; stay well under it so other columns fit too.
     private const int MaxInlineChars = 30_000;
 
+    // Optimistic writes to one row (the id counter, or one object) start over when another writer got there first.
+    // Twenty concurrent creates need at most twenty rounds; beyond this many the row is too hot to wait for, and
+    // the caller gets a 503 with Retry-After instead of an unbounded wait.
+    internal const int MaxWriteAttempts = 40;
+
     private static readonly PropertyInfo[] LargeJsonProperties = typeof(T)
         .GetProperties()
         .Where(p => p.PropertyType == typeof(string) && p.GetCustomAttribute<LargeJsonAttribute>() is not null)
@@ -35,16 +41,16 @@ public sealed class EntityStore<T>
     private readonly StorageContext _storage;
     private readonly TableClient _table;
     private readonly string _spillContainer;
-    private readonly Func<long, string> _spillPrefix;
+    private readonly string _spillPrefix;
     private readonly TimeProvider _time;
 
-    public EntityStore(StorageContext storage, string tableName, string kind, string spillContainer, Func<long, string> spillPrefix, TimeProvider time)
+    public EntityStore(StorageContext storage, string tableName, string kind, TimeProvider time)
     {
         _storage = storage;
         _table = storage.Table(tableName);
         Kind = kind;
-        _spillContainer = spillContainer;
-        _spillPrefix = spillPrefix;
+        _spillContainer = storage.Names.ArtifactsContainer;
+        _spillPrefix = $"entities/{kind.ToLowerInvariant()}/";
         _time = time;
     }
 
@@ -54,35 +60,70 @@ public sealed class EntityStore<T>
     public async Task<T?> FindAsync(long id, CancellationToken cancellationToken)
     {
         await _storage.EnsureReadyAsync(cancellationToken);
-        var response = await _table.GetEntityIfExistsAsync<T>(EntityBase.Workspace, EntityBase.RowKeyFor(id), cancellationToken: cancellationToken);
-        if (!response.HasValue || response.Value is null)
+        for (var attempt = 1; ; attempt++)
         {
-            return null;
-        }
+            var response = await _table.GetEntityIfExistsAsync<T>(EntityBase.Workspace, EntityBase.RowKeyFor(id), cancellationToken: cancellationToken);
+            if (!response.HasValue || response.Value is null)
+            {
+                return null;
+            }
 
-        var entity = response.Value;
-        await ReadSpilledAsync(entity, cancellationToken);
-        return entity;
+            var entity = response.Value;
+            if (await ReadSpilledAsync(entity, cancellationToken) || attempt == MaxWriteAttempts)
+            {
+                return entity;
+            }
+
+            // A writer replaced the object (and deleted the blob this version pointed at) between the two reads.
+        }
     }
 
     public async Task<T> GetAsync(long id, CancellationToken cancellationToken) =>
-        await FindAsync(id, cancellationToken) ?? throw new NotFoundException($"{Kind} not found");
+        await FindAsync(id, cancellationToken) ?? throw new EntityNotFoundException(Kind);
 
-    /// <summary>Lists objects in id order; <paramref name="filter"/> narrows the partition scan (built with CreateQueryFilter).</summary>
-    public async Task<List<T>> ListAsync(string? filter, CancellationToken cancellationToken)
+    /// <summary>Lists every object in id order; <paramref name="filter"/> narrows the partition scan (built with CreateQueryFilter).</summary>
+    public async Task<List<T>> ListAsync(string? filter, CancellationToken cancellationToken) =>
+        (await ListPageAsync(filter, afterId: null, limit: null, cancellationToken)).Items;
+
+    /// <summary>
+    /// One page of objects in id order: those with an id above <paramref name="afterId"/>, at most
+    /// <paramref name="limit"/> of them (all when null). <see cref="EntityPage{T}.HasMore"/> says whether a next page
+    /// exists; it starts after the last item's id. Access pattern: a row-key range scan of the workspace partition
+    /// starting at the page's first possible row key, so a page costs the same wherever it is in the table.
+    /// </summary>
+    public async Task<EntityPage<T>> ListPageAsync(string? filter, long? afterId, int? limit, CancellationToken cancellationToken)
     {
         await _storage.EnsureReadyAsync(cancellationToken);
         var range = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {EntityBase.Workspace} and RowKey ge {EntityBase.RowKeyFor(0)} and RowKey le {EntityBase.RowKeyFor(long.MaxValue)}");
+            $"PartitionKey eq {EntityBase.Workspace} and RowKey gt {EntityBase.RowKeyFor(afterId ?? 0)} and RowKey le {EntityBase.RowKeyFor(long.MaxValue)}");
         var query = filter is null ? range : $"{range} and ({filter})";
         var result = new List<T>();
-        await foreach (var entity in _table.QueryAsync<T>(query, cancellationToken: cancellationToken))
+        var hasMore = false;
+        // One extra row tells whether a next page exists, so the last page announces none.
+        var pageSize = limit is { } l ? Math.Min(l + 1, 1000) : (int?)null;
+        await foreach (var entity in _table.QueryAsync<T>(query, maxPerPage: pageSize, cancellationToken: cancellationToken))
         {
-            await ReadSpilledAsync(entity, cancellationToken);
+            if (result.Count == limit)
+            {
+                hasMore = true;
+                break;
+            }
+
             result.Add(entity);
         }
 
-        return result;
+        var items = new List<T>(result.Count);
+        foreach (var entity in result)
+        {
+            // An object replaced while the page was read is taken as it is now, or left out if it is gone.
+            var current = await ReadSpilledAsync(entity, cancellationToken) ? entity : await FindAsync(entity.Id, cancellationToken);
+            if (current is not null)
+            {
+                items.Add(current);
+            }
+        }
+
+        return new EntityPage<T>(items, hasMore);
     }
 
     public async Task<bool> AnyAsync(string filter, CancellationToken cancellationToken)
@@ -114,7 +155,7 @@ public sealed class EntityStore<T>
     public async Task<long> NextIdAsync(CancellationToken cancellationToken)
     {
         await _storage.EnsureReadyAsync(cancellationToken);
-        while (true)
+        for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
         {
             var counter = await _table.GetEntityIfExistsAsync<TableEntity>(EntityBase.Workspace, CounterRowKey, cancellationToken: cancellationToken);
             try
@@ -132,9 +173,13 @@ public sealed class EntityStore<T>
             }
             catch (RequestFailedException e) when (e.Status is 409 or 412)
             {
-                // Another create took this id first: read the counter again.
+                // Another create took this id first: read the counter again, after a short random pause so the
+                // writers that collided do not collide again in lockstep.
+                await Task.Delay(Backoff(attempt), cancellationToken);
             }
         }
+
+        throw new StorageContentionException($"Too many {Kind.ToLowerInvariant()}s are being created at once; retry shortly.");
     }
 
     /// <summary>Creates the object with a fresh id (or <paramref name="reservedId"/>); a duplicate unique name is a 409.</summary>
@@ -145,7 +190,7 @@ public sealed class EntityStore<T>
         entity.RowKey = EntityBase.RowKeyFor(entity.Id);
         entity.Created = entity.LastModified = _time.GetUtcNow();
 
-        var spilled = await SpillAsync(entity, cancellationToken);
+        var spill = await SpillAsync(entity, cancellationToken);
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, entity) };
         if (entity.UniqueName is { } name)
         {
@@ -157,16 +202,14 @@ public sealed class EntityStore<T>
             var response = await _table.SubmitTransactionAsync(actions, cancellationToken);
             entity.ETag = response.Value[0].Headers.ETag ?? default;
         }
-        catch (TableTransactionFailedException e) when (e.Status == 409)
+        catch (Exception e)
         {
-            await DeleteSpillAsync(entity.Id, spilled, cancellationToken);
-            throw new ConflictException($"A {Kind.ToLowerInvariant()} named '{entity.UniqueName}' already exists.");
-        }
-        finally
-        {
-            Restore(entity, spilled);
+            spill.Restore(entity);
+            await DeleteBlobsAsync(spill.Uploaded, cancellationToken);
+            throw e is TableTransactionFailedException { Status: 409 } ? new DuplicateNameException(Kind, entity.UniqueName) : e;
         }
 
+        spill.Commit(entity);
         return entity;
     }
 
@@ -177,7 +220,7 @@ public sealed class EntityStore<T>
     public async Task<T> UpdateAsync(T entity, ETag ifMatch, string? previousName, CancellationToken cancellationToken)
     {
         entity.LastModified = _time.GetUtcNow();
-        var spilled = await SpillAsync(entity, cancellationToken);
+        var spill = await SpillAsync(entity, cancellationToken);
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, entity, ifMatch) };
         var newName = entity.UniqueName;
         if (newName != previousName)
@@ -198,15 +241,17 @@ public sealed class EntityStore<T>
             var response = await _table.SubmitTransactionAsync(actions, cancellationToken);
             entity.ETag = response.Value[0].Headers.ETag ?? default;
         }
-        catch (TableTransactionFailedException e)
+        catch (Exception e)
         {
-            throw TranslateWriteFailure(e, entity);
-        }
-        finally
-        {
-            Restore(entity, spilled);
+            // The write did not commit: the stored entity still points at the blobs it had, so only this attempt's
+            // uploads are orphans.
+            spill.Restore(entity);
+            await DeleteBlobsAsync(spill.Uploaded, cancellationToken);
+            throw e is TableTransactionFailedException failed ? TranslateWriteFailure(failed, entity) : e;
         }
 
+        var superseded = spill.Commit(entity);
+        await DeleteBlobsAsync(superseded, cancellationToken);
         return entity;
     }
 
@@ -217,7 +262,7 @@ public sealed class EntityStore<T>
     /// </summary>
     public async Task<T?> ChangeAsync(long id, Func<T, bool> change, CancellationToken cancellationToken)
     {
-        while (true)
+        for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
         {
             var entity = await FindAsync(id, cancellationToken);
             var previousName = entity?.UniqueName;
@@ -230,11 +275,14 @@ public sealed class EntityStore<T>
             {
                 return await UpdateAsync(entity, entity.ETag, previousName, cancellationToken);
             }
-            catch (PreconditionFailedException)
+            catch (StaleEntityException)
             {
                 // Changed under us: read again and reapply.
+                await Task.Delay(Backoff(attempt), cancellationToken);
             }
         }
+
+        throw new StorageContentionException($"{Kind} {id} is being changed by too many writers at once; retry shortly.");
     }
 
     /// <summary>Deletes the object (and its name row) if its ETag still matches.</summary>
@@ -254,13 +302,16 @@ public sealed class EntityStore<T>
         {
             throw TranslateWriteFailure(e, entity);
         }
+
+        await DeleteBlobsAsync(entity.Spills.Values.Select(s => s.BlobName), cancellationToken);
+        entity.Spills = [];
     }
 
     private Exception TranslateWriteFailure(TableTransactionFailedException e, T entity) => e.Status switch
     {
-        409 => new ConflictException($"A {Kind.ToLowerInvariant()} named '{entity.UniqueName}' already exists."),
-        412 => new PreconditionFailedException($"The {Kind.ToLowerInvariant()} was changed by someone else; read it again and retry."),
-        404 => new NotFoundException($"{Kind} not found"),
+        409 => new DuplicateNameException(Kind, entity.UniqueName),
+        412 => new StaleEntityException(Kind),
+        404 => new EntityNotFoundException(Kind),
         _ => e,
     };
 
@@ -270,51 +321,108 @@ public sealed class EntityStore<T>
             ["OwnerId"] = id,
         };
 
-    /// <summary>Moves JSON too big for a table property into a blob and leaves a reference in its place.</summary>
-    private async Task<Dictionary<PropertyInfo, string>> SpillAsync(T entity, CancellationToken cancellationToken)
+    private static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 + (10 * Math.Min(attempt, 10))));
+
+    /// <summary>
+    /// Moves JSON too big for a table property into a blob and leaves a reference in its place. Content that is
+    /// still what the object had when read keeps its blob (a heartbeat re-uploads nothing); new content goes to a
+    /// blob with a new name, so the blob an entity points at is never overwritten: a write that loses its ETag race
+    /// or fails leaves the stored entity's blobs intact and deletes only its own upload, and the blobs a committed
+    /// write supersedes are deleted after it commits.
+    /// </summary>
+    private async Task<SpillPlan> SpillAsync(T entity, CancellationToken cancellationToken)
     {
-        var spilled = new Dictionary<PropertyInfo, string>();
+        var plan = new SpillPlan(entity.Spills);
         foreach (var property in LargeJsonProperties)
         {
-            if (property.GetValue(entity) is string { Length: > MaxInlineChars } json)
+            if (property.GetValue(entity) is not string { Length: > MaxInlineChars } json)
             {
-                var blobName = $"{_spillPrefix(entity.Id)}{property.Name.ToLowerInvariant()}.json";
-                await _storage.Container(_spillContainer).GetBlobClient(blobName)
-                    .UploadAsync(BinaryData.FromString(json), overwrite: true, cancellationToken);
-                spilled[property] = json;
-                property.SetValue(entity, SpillMarker + blobName);
+                continue;
             }
+
+            string blobName;
+            if (entity.Spills.TryGetValue(property.Name, out var kept) && string.Equals(kept.Json, json, StringComparison.Ordinal))
+            {
+                blobName = kept.BlobName;
+            }
+            else
+            {
+                blobName = $"{_spillPrefix}{entity.Id}/{property.Name.ToLowerInvariant()}-{Guid.NewGuid():N}.json";
+                await _storage.Container(_spillContainer).GetBlobClient(blobName)
+                    .UploadAsync(BinaryData.FromString(json), overwrite: false, cancellationToken);
+                plan.Uploaded.Add(blobName);
+            }
+
+            plan.Spilled[property] = new SpilledJson(blobName, json);
+            property.SetValue(entity, SpillMarker + blobName);
         }
 
-        return spilled;
+        return plan;
     }
 
-    private static void Restore(T entity, Dictionary<PropertyInfo, string> spilled)
+    private async Task DeleteBlobsAsync(IEnumerable<string> blobNames, CancellationToken cancellationToken)
     {
-        foreach (var (property, json) in spilled)
+        var container = _storage.Container(_spillContainer);
+        foreach (var name in blobNames)
         {
-            property.SetValue(entity, json);
+            await container.DeleteBlobIfExistsAsync(name, cancellationToken: cancellationToken);
         }
     }
 
-    private async Task DeleteSpillAsync(long id, Dictionary<PropertyInfo, string> spilled, CancellationToken cancellationToken)
+    /// <summary>Replaces blob references with their content; false when a referenced blob is gone (the object was replaced since).</summary>
+    private async Task<bool> ReadSpilledAsync(T entity, CancellationToken cancellationToken)
     {
-        if (spilled.Count > 0)
-        {
-            await _storage.DeleteBlobsAsync(_spillContainer, _spillPrefix(id), cancellationToken);
-        }
-    }
-
-    private async Task ReadSpilledAsync(T entity, CancellationToken cancellationToken)
-    {
+        var spills = new Dictionary<string, SpilledJson>();
         foreach (var property in LargeJsonProperties)
         {
             if (property.GetValue(entity) is string value && value.StartsWith(SpillMarker, StringComparison.Ordinal))
             {
-                var content = await _storage.Container(_spillContainer).GetBlobClient(value[SpillMarker.Length..])
-                    .DownloadContentAsync(cancellationToken);
-                property.SetValue(entity, content.Value.Content.ToString());
+                var blobName = value[SpillMarker.Length..];
+                try
+                {
+                    var content = await _storage.Container(_spillContainer).GetBlobClient(blobName).DownloadContentAsync(cancellationToken);
+                    var json = content.Value.Content.ToString();
+                    property.SetValue(entity, json);
+                    spills[property.Name] = new SpilledJson(blobName, json);
+                }
+                catch (RequestFailedException e) when (e.Status == 404)
+                {
+                    return false;
+                }
             }
+        }
+
+        entity.Spills = spills;
+        return true;
+    }
+
+    /// <summary>One write's spilled properties: what it uploaded, and what the object points at once it commits.</summary>
+    private sealed class SpillPlan(Dictionary<string, SpilledJson> before)
+    {
+        public Dictionary<PropertyInfo, SpilledJson> Spilled { get; } = [];
+
+        public List<string> Uploaded { get; } = [];
+
+        /// <summary>Puts the JSON back into the object's properties (the caller keeps using the object).</summary>
+        public void Restore(T entity)
+        {
+            foreach (var (property, spilled) in Spilled)
+            {
+                property.SetValue(entity, spilled.Json);
+            }
+        }
+
+        /// <summary>After a committed write: restores the JSON, records the new blobs and returns the superseded ones.</summary>
+        public List<string> Commit(T entity)
+        {
+            Restore(entity);
+            entity.Spills = Spilled.ToDictionary(p => p.Key.Name, p => p.Value);
+            var live = entity.Spills.Values.Select(s => s.BlobName).ToHashSet(StringComparer.Ordinal);
+            return before.Values.Select(s => s.BlobName).Where(name => !live.Contains(name)).ToList();
         }
     }
 }
+
+/// <summary>A page of a list: the objects, and whether more follow the last one.</summary>
+public sealed record EntityPage<T>(List<T> Items, bool HasMore);

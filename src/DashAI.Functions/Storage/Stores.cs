@@ -11,14 +11,14 @@ public sealed class Stores(StorageContext storage, TimeProvider time)
     public StorageContext Storage { get; } = storage;
 
     public EntityStore<DatasetEntity> Datasets { get; } =
-        new(storage, storage.Names.DatasetsTable, "Dataset", storage.Names.DatasetsContainer, id => $"{id}/", time);
+        new(storage, storage.Names.DatasetsTable, "Dataset", time);
 
     public EntityStore<ExperimentEntity> Experiments { get; } =
-        new(storage, storage.Names.ExperimentsTable, "Experiment", storage.Names.ArtifactsContainer, id => $"experiments/{id}/", time);
+        new(storage, storage.Names.ExperimentsTable, "Experiment", time);
 
     public EntityStore<RunEntity> Runs { get; } =
-        new(storage, storage.Names.RunsTable, "Run", storage.Names.ArtifactsContainer, id => $"{id}/", time);
+        new(storage, storage.Names.RunsTable, "Run", time);
 
     public EntityStore<JobEntity> Jobs { get; } =
-        new(storage, storage.Names.JobsTable, "Job", storage.Names.ArtifactsContainer, id => $"jobs/{id}/", time);
+        new(storage, storage.Names.JobsTable, "Job", time);
 }

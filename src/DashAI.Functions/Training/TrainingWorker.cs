@@ -76,7 +76,7 @@ public sealed partial class TrainingWorker(
         {
             job = await stores.Jobs.UpdateAsync(job, job.ETag, null, cancellationToken);
         }
-        catch (PreconditionFailedException)
+        catch (StaleEntityException)
         {
             LogSkipped(logger, run.Id, job.Id, "another delivery claimed it first");
             return;
