@@ -136,39 +136,20 @@ public static class QueueLatencyCommand
         IServiceProvider services, Func<HttpRequest, CancellationToken, Task<IResult>> function, string method,
         string? json = null, string? query = null, byte[]? bodyBytes = null, string? contentType = null)
     {
-        var context = new DefaultHttpContext { RequestServices = services };
-        context.Request.Method = method;
-        if (query is not null)
-        {
-            context.Request.QueryString = new QueryString(query);
-        }
-
-        bodyBytes ??= json is null ? null : System.Text.Encoding.UTF8.GetBytes(json);
-        if (bodyBytes is not null)
-        {
-            context.Request.Body = new MemoryStream(bodyBytes);
-            context.Request.ContentLength = bodyBytes.Length;
-            context.Request.ContentType = contentType ?? "application/json";
-        }
-
-        context.Response.Body = new MemoryStream();
-        var result = await function(context.Request, CancellationToken.None);
-        await result.ExecuteAsync(context);
-        context.Response.Body.Position = 0;
-        var response = JsonNode.Parse(context.Response.Body)!;
-        return context.Response.StatusCode is 200 or 201
-            ? response["id"]!.GetValue<long>()
-            : throw new InvalidOperationException($"{context.Response.StatusCode}: {response.ToJsonString()}");
+        var (status, _, response) = await InProcessHttp.InvokeAsync(services, function, method, json, query, bodyBytes, contentType);
+        return status is 200 or 201
+            ? response!["id"]!.GetValue<long>()
+            : throw new InvalidOperationException($"{status}: {response?.ToJsonString()}");
     }
 
-    private static object Summary(List<double> values)
+    internal static object Summary(List<double> values)
     {
         var sorted = values.Order().ToList();
         double Percentile(double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
         return new { p50 = Math.Round(Percentile(0.5), 3), p95 = Math.Round(Percentile(0.95), 3), max = Math.Round(sorted[^1], 3) };
     }
 
-    private static int IntOption(string[] args, string name, int fallback)
+    internal static int IntOption(string[] args, string name, int fallback)
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
