@@ -1,12 +1,11 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
 namespace DashAI.Functions.Tests.Infrastructure;
 
 /// <summary>
-/// One Azurite per test process, started on free ports with in-memory persistence from the npm package pinned in
+/// One Azurite per test process, on ports the OS picks (it is started with port 0 and reports the ports it bound),
+/// with in-memory persistence from the npm package pinned in
 /// package-lock.json. It is stopped by its pid (SIGTERM, then SIGKILL after a short grace) when the test process
 /// exits, whether tests passed or failed; its pid is also written to a file that the test script sweeps, for the
 /// case where the test process itself is killed.
@@ -19,17 +18,18 @@ public sealed partial class AzuriteServer : IDisposable
     private readonly string? _pidFile;
     private int _stopped;
 
-    private AzuriteServer(Process process, int blobPort, int queuePort, int tablePort, string? pidFile)
+    private AzuriteServer(Process process, string? pidFile)
     {
         _process = process;
         _pidFile = pidFile;
-        ConnectionString =
-            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-            "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-            $"BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;" +
-            $"QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;" +
-            $"TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;";
     }
+
+    private static string ConnectionStringFor(int blobPort, int queuePort, int tablePort) =>
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
+        "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+        $"BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;" +
+        $"QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;" +
+        $"TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;";
 
     public static AzuriteServer Instance => Shared.Value;
 
@@ -41,7 +41,7 @@ public sealed partial class AzuriteServer : IDisposable
         }
     }
 
-    public string ConnectionString { get; }
+    public string ConnectionString { get; private set; } = "";
 
     public int ProcessId => _process.Id;
 
@@ -54,7 +54,6 @@ public sealed partial class AzuriteServer : IDisposable
             throw new InvalidOperationException($"Azurite is not installed ({azurite} is missing): run 'npm ci' at the repository root.");
         }
 
-        var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
         var start = new ProcessStartInfo("node")
         {
             RedirectStandardOutput = true,
@@ -64,17 +63,33 @@ public sealed partial class AzuriteServer : IDisposable
         foreach (var arg in new[]
         {
             azurite, "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl",
-            "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(),
-            "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(),
-            "--tableHost", "127.0.0.1", "--tablePort", table.ToString(),
+            "--blobHost", "127.0.0.1", "--blobPort", "0",
+            "--queueHost", "127.0.0.1", "--queuePort", "0",
+            "--tableHost", "127.0.0.1", "--tablePort", "0",
         })
         {
             start.ArgumentList.Add(arg);
         }
 
+        // Port 0 lets the OS choose (no probe-then-bind race between test processes); Azurite prints the port
+        // each service bound: "Azurite Blob service is successfully listening at http://127.0.0.1:38011".
+        var ports = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var allBound = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start Azurite.");
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && ListeningLine().Match(line) is { Success: true } match)
+            {
+                ports[match.Groups["service"].Value] = int.Parse(match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
+                if (ports.Count == 3)
+                {
+                    allBound.TrySetResult();
+                }
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
+        process.Exited += (_, _) => allBound.TrySetException(new InvalidOperationException($"Azurite exited with code {process.ExitCode} while starting."));
+        process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
@@ -87,11 +102,16 @@ public sealed partial class AzuriteServer : IDisposable
             File.WriteAllText(pidFile, process.Id.ToString());
         }
 
-        var server = new AzuriteServer(process, blob, queue, table, pidFile);
+        var server = new AzuriteServer(process, pidFile);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Dispose();
         try
         {
-            WaitForPorts(process, [blob, queue, table], TimeSpan.FromSeconds(60));
+            if (!allBound.Task.Wait(TimeSpan.FromSeconds(60)))
+            {
+                throw new InvalidOperationException("Azurite did not report its ports within 60 s.");
+            }
+
+            server.ConnectionString = ConnectionStringFor(ports["Blob"], ports["Queue"], ports["Table"]);
         }
         catch
         {
@@ -132,38 +152,8 @@ public sealed partial class AzuriteServer : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static void WaitForPorts(Process process, int[] ports, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        foreach (var port in ports)
-        {
-            while (true)
-            {
-                if (process.HasExited)
-                {
-                    throw new InvalidOperationException($"Azurite exited with code {process.ExitCode} while starting.");
-                }
-
-                try
-                {
-                    using var client = new TcpClient();
-                    client.Connect(IPAddress.Loopback, port);
-                    break;
-                }
-                catch (SocketException) when (DateTime.UtcNow < deadline)
-                {
-                    Thread.Sleep(100);
-                }
-            }
-        }
-    }
+    [System.Text.RegularExpressions.GeneratedRegex(@"Azurite (?<service>Blob|Queue|Table) service is successfully listening at http://[^:]+:(?<port>\d+)")]
+    private static partial System.Text.RegularExpressions.Regex ListeningLine();
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
