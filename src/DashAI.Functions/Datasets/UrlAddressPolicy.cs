@@ -12,8 +12,16 @@ public interface IUrlAddressPolicy
 /// <summary>
 /// Public unicast addresses only: refuses loopback, private, shared (CGNAT), link-local (which includes the
 /// 169.254.169.254 metadata endpoint), unique-local, multicast, unspecified and reserved ranges, the Azure
-/// platform endpoint 168.63.129.16 and other clouds' metadata addresses, and IPv4 hidden in IPv6 forms.
+/// platform endpoint 168.63.129.16 and other clouds' metadata addresses, and every IPv6 form that embeds an
+/// IPv4 address.
 /// </summary>
+/// <remarks>
+/// The IPv6 forms that carry an IPv4 address (IPv4-compatible, IPv4-mapped, IPv4-translated, 6to4, NAT64 and
+/// Teredo) are refused whatever they embed rather than judged by the embedded address: they are transition
+/// mechanisms no dataset host needs, where the embedded address sits is not fixed for every form (a local NAT64
+/// prefix places it by the operator's prefix length; Teredo hides the client's address under an XOR), and a rule
+/// that never decodes cannot decode wrongly. A public host reached through them has a native address to use.
+/// </remarks>
 public sealed class PublicAddressPolicy : IUrlAddressPolicy
 {
     private static readonly (IPAddress Network, int Bits)[] BlockedV4 =
@@ -38,8 +46,6 @@ public sealed class PublicAddressPolicy : IUrlAddressPolicy
 
     private static readonly (IPAddress Network, int Bits)[] BlockedV6 =
     [
-        (IPAddress.Parse("::"), 128),
-        (IPAddress.Parse("::1"), 128),
         (IPAddress.Parse("fc00::"), 7),
         (IPAddress.Parse("fe80::"), 10),
         (IPAddress.Parse("fec0::"), 10),
@@ -47,6 +53,25 @@ public sealed class PublicAddressPolicy : IUrlAddressPolicy
         (IPAddress.Parse("2001:db8::"), 32),
         (IPAddress.Parse("100::"), 64),
         (IPAddress.Parse("fd00:ec2::254"), 128),
+
+        // IPv4-compatible ::a.b.c.d; also holds the unspecified :: and the loopback ::1.
+        (IPAddress.Parse("::"), 96),
+
+        // IPv4-mapped ::ffff:a.b.c.d.
+        (IPAddress.Parse("::ffff:0:0"), 96),
+
+        // IPv4-translated ::ffff:0:a.b.c.d (SIIT).
+        (IPAddress.Parse("::ffff:0:0:0"), 96),
+
+        // 6to4: 2002:aabb:ccdd::/48 routes to a.b.c.d.
+        (IPAddress.Parse("2002::"), 16),
+
+        // NAT64, the well-known prefix and the local-use one.
+        (IPAddress.Parse("64:ff9b::"), 96),
+        (IPAddress.Parse("64:ff9b:1::"), 48),
+
+        // Teredo.
+        (IPAddress.Parse("2001::"), 32),
     ];
 
     public bool IsAllowed(IPAddress address, int port) => IsPublic(address);
@@ -54,30 +79,12 @@ public sealed class PublicAddressPolicy : IUrlAddressPolicy
     public static bool IsPublic(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        if (address.IsIPv4MappedToIPv6)
+        return address.AddressFamily switch
         {
-            return IsPublic(address.MapToIPv4());
-        }
-
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            var bytes = address.GetAddressBytes();
-
-            // 6to4 (2002::/16) and NAT64 (64:ff9b::/96) embed an IPv4 address that must pass on its own.
-            if (bytes[0] == 0x20 && bytes[1] == 0x02)
-            {
-                return IsPublic(new IPAddress(bytes[2..6]));
-            }
-
-            if (InRange(address, IPAddress.Parse("64:ff9b::"), 96))
-            {
-                return IsPublic(new IPAddress(bytes[12..16]));
-            }
-
-            return !BlockedV6.Any(b => InRange(address, b.Network, b.Bits));
-        }
-
-        return address.AddressFamily == AddressFamily.InterNetwork && !BlockedV4.Any(b => InRange(address, b.Network, b.Bits));
+            AddressFamily.InterNetwork => !BlockedV4.Any(b => InRange(address, b.Network, b.Bits)),
+            AddressFamily.InterNetworkV6 => !BlockedV6.Any(b => InRange(address, b.Network, b.Bits)),
+            _ => false,
+        };
     }
 
     private static bool InRange(IPAddress address, IPAddress network, int bits)

@@ -16,7 +16,7 @@ public sealed record ExperimentDto(long Id, long DatasetId, string Name, string 
 }
 
 /// <summary>Experiment endpoints.</summary>
-public sealed class ExperimentFunctions(Stores stores)
+public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
 {
     [Function("ListExperiments")]
     public async Task<IResult> List(
@@ -106,7 +106,7 @@ public sealed class ExperimentFunctions(Stores stores)
         await stores.Experiments.DeleteAsync(experiment, RequestInput.IfMatch(request) ?? experiment.ETag, cancellationToken);
         foreach (var run in runs)
         {
-            await RunFunctions.DeleteRunAndFilesAsync(stores, run, run.ETag, cancellationToken);
+            await runFiles.DeleteRunAndFilesAsync(run, run.ETag, cancellationToken);
         }
 
         return TypedResults.NoContent();

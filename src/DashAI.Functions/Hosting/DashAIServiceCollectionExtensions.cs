@@ -28,6 +28,7 @@ public static class DashAIServiceCollectionExtensions
         services.AddSingleton(sp => new StorageNames(sp.GetRequiredService<IOptions<StorageOptions>>().Value.NamePrefix));
         services.AddSingleton<StorageContext>();
         services.AddSingleton<Stores>();
+        services.AddSingleton<DashAI.Functions.Runs.RunFiles>();
         services.AddSingleton<DashAI.Functions.Datasets.IUrlAddressPolicy, DashAI.Functions.Datasets.PublicAddressPolicy>();
         services.AddSingleton<DashAI.Functions.Datasets.UrlDownloader>();
 

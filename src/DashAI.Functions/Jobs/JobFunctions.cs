@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace DashAI.Functions.Jobs;
 
 /// <summary>Job endpoints: send a run to train, list and read jobs, cancel a job.</summary>
-public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogger<JobFunctions> logger)
+public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeProvider time, ILogger<JobFunctions> logger)
 {
     [Function("EnqueueRun")]
     public async Task<IResult> Enqueue(
@@ -22,6 +22,8 @@ public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogg
         var run = await stores.Runs.GetAsync(runId, cancellationToken);
         await ThrowIfRunHasActiveJobAsync(run, cancellationToken);
 
+        // Queuing resets the run's results; its files from an earlier training go once that reset is final.
+        var staleFiles = run.RunStatus is RunStatus.NotStarted ? null : await runFiles.CaptureAsync(run.Id, cancellationToken);
         var job = await stores.Jobs.CreateAsync(new JobEntity { Type = 0, RunId = run.Id, Status = JobStatus.Queued }, cancellationToken);
 
         // The run's ETag is the lock between concurrent enqueues of one run: exactly one of them moves it to DELIVERED.
@@ -54,6 +56,13 @@ public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogg
             await stores.Runs.ChangeAsync(run.Id, r => r.JobId == job.Id && Restore(r, previous), cancellationToken);
             await stores.Jobs.ChangeAsync(job.Id, j => Finish(j, JobStatus.Failed, "The training queue could not be reached."), cancellationToken);
             throw;
+        }
+
+        // Only now is the reset final (a failed send above puts the old results back); a model the new training
+        // saves in the meantime is a newer version than the one captured, so it stays.
+        if (staleFiles is not null)
+        {
+            await runFiles.DeleteCapturedAsync(staleFiles, cancellationToken);
         }
 
         LogEnqueued(logger, run.Id, job.Id);

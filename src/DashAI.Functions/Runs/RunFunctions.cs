@@ -9,7 +9,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace DashAI.Functions.Runs;
 
 /// <summary>Run endpoints.</summary>
-public sealed class RunFunctions(Stores stores)
+public sealed class RunFunctions(Stores stores, RunFiles files)
 {
     [Function("ListRuns")]
     public async Task<IResult> List(
@@ -121,6 +121,7 @@ public sealed class RunFunctions(Stores stores)
         }
 
         var run = await stores.Runs.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        CapturedRunFiles? staleFiles = null;
         if (name is not null)
         {
             run.Name = Validation.Name(name, "run_name");
@@ -142,12 +143,18 @@ public sealed class RunFunctions(Stores stores)
             run.Parameters = RunRules.ValidateParameters(run.ModelName, experiment.TaskName, parameters).ToJsonString();
             if (run.RunStatus is not RunStatus.NotStarted)
             {
-                // New parameters make old results meaningless.
+                // New parameters make old results meaningless, and their files with them.
+                staleFiles = await files.CaptureAsync(run.Id, cancellationToken);
                 run.ResetResults();
             }
         }
 
         run = await stores.Runs.UpdateAsync(run, RequestInput.IfMatch(request) ?? run.ETag, null, cancellationToken);
+        if (staleFiles is not null)
+        {
+            await files.DeleteCapturedAsync(staleFiles, cancellationToken);
+        }
+
         return ApiResults.Ok(RunDto.From(run), run.ETag);
     }
 
@@ -163,7 +170,7 @@ public sealed class RunFunctions(Stores stores)
             throw new NotFoundException($"Run {run.Id} has no trained model: its status is {run.RunStatus}.");
         }
 
-        var blob = stores.Storage.Container(stores.Storage.Names.ModelsContainer).GetBlobClient($"{run.Id}/model.zip");
+        var blob = stores.Storage.Container(stores.Storage.Names.ModelsContainer).GetBlobClient(RunFiles.ModelBlobName(run.Id));
         try
         {
             var stream = await blob.OpenReadAsync(cancellationToken: cancellationToken);
@@ -187,16 +194,8 @@ public sealed class RunFunctions(Stores stores)
             throw new ConflictException($"Run {run.Id} is queued or training; cancel its job first.");
         }
 
-        await DeleteRunAndFilesAsync(stores, run, RequestInput.IfMatch(request) ?? run.ETag, cancellationToken);
+        await files.DeleteRunAndFilesAsync(run, RequestInput.IfMatch(request) ?? run.ETag, cancellationToken);
         return TypedResults.NoContent();
-    }
-
-    /// <summary>Deletes a run and then its model and artifacts (blobs under ids that are never reused).</summary>
-    internal static async Task DeleteRunAndFilesAsync(Stores stores, RunEntity run, ETag ifMatch, CancellationToken cancellationToken)
-    {
-        await stores.Runs.DeleteAsync(run, ifMatch, cancellationToken);
-        await stores.Storage.DeleteBlobsAsync(stores.Storage.Names.ModelsContainer, $"{run.Id}/", cancellationToken);
-        await stores.Storage.DeleteBlobsAsync(stores.Storage.Names.ArtifactsContainer, $"{run.Id}/", cancellationToken);
     }
 
     private static long ParseQueryLong(HttpRequest request, string name)

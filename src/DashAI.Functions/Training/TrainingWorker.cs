@@ -176,7 +176,7 @@ public sealed partial class TrainingWorker(
             training.Token.ThrowIfCancellationRequested();
 
             // The name is fixed, so a retried attempt overwrites instead of leaving a second model behind.
-            var modelBlob = $"{run.Id}/model.zip";
+            var modelBlob = RunFiles.ModelBlobName(run.Id);
             await stores.Storage.Container(stores.Storage.Names.ModelsContainer).GetBlobClient(modelBlob)
                 .UploadAsync(trained.ModelPath, overwrite: true, cancellationToken);
 

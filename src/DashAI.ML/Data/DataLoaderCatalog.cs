@@ -40,7 +40,7 @@ public static class DataLoaderCatalog
             {
                 ["type"] = "boolean",
                 ["default"] = true,
-                ["description"] = "Whether the first row holds the column names; without one, columns are named column_0, column_1, ...",
+                ["description"] = "Whether the first row holds the column names (each non-empty and unique); without one, columns are named column_0, column_1, ...",
             },
             ["encoding"] = new JsonObject
             {

@@ -373,10 +373,32 @@ public static class DatasetIngestor
     private static string[] ColumnNames(SepReader.Row row, bool header)
     {
         var names = new string[row.ColCount];
+        if (!header)
+        {
+            for (var i = 0; i < names.Length; i++)
+            {
+                names[i] = $"column_{i}";
+            }
+
+            return names;
+        }
+
+        var empty = new List<int>();
         for (var i = 0; i < names.Length; i++)
         {
-            var name = header ? row[i].Span.Trim().ToString() : "";
-            names[i] = name.Length == 0 ? $"column_{i}" : name;
+            names[i] = row[i].Span.Trim().ToString();
+            if (names[i].Length == 0)
+            {
+                empty.Add(i + 1);
+            }
+        }
+
+        // A made-up name would be shown, stored and used for training as if the user had chosen it.
+        if (empty.Count > 0)
+        {
+            throw new InvalidInputException(empty.Count == 1
+                ? $"Column {empty[0]} of the header is empty; give it a name or remove the column (a trailing separator or an unnamed index column leaves one)."
+                : $"Columns {string.Join(", ", empty)} of the header are empty; give them names or remove those columns (a trailing separator or an unnamed index column leaves one).");
         }
 
         var duplicates = names

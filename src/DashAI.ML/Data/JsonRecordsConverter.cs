@@ -194,6 +194,7 @@ internal static class JsonRecordsConverter
     {
         private Phase _phase = Phase.Root;
         private int _listDepth = -1;
+        private readonly HashSet<string> _recordKeys = new(StringComparer.Ordinal);
         private bool _inRecord;
         private string? _key;
 
@@ -265,6 +266,24 @@ internal static class JsonRecordsConverter
             }
         }
 
+        // The keys become the column names: like a CSV header, each must be non-empty and unique.
+        private void CheckKey(string key)
+        {
+            if (string.IsNullOrWhiteSpace(key))
+            {
+                throw new InvalidInputException(
+                    [$"Record {Records + 1}: field {_recordKeys.Count + 1} has an empty name; every field needs a name, since it becomes a column."],
+                    Records + 1);
+            }
+
+            if (!_recordKeys.Add(key))
+            {
+                throw new InvalidInputException(
+                    [$"Record {Records + 1} has the field '{key}' more than once; field names in a record must be unique."],
+                    Records + 1);
+            }
+        }
+
         private void InList(ref Utf8JsonReader reader, int depth, JsonTokenType token)
         {
             if (!_inRecord)
@@ -281,6 +300,7 @@ internal static class JsonRecordsConverter
                 }
 
                 _inRecord = true;
+                _recordKeys.Clear();
                 sink.StartRecord();
                 return;
             }
@@ -293,7 +313,8 @@ internal static class JsonRecordsConverter
                     sink.EndRecord();
                     return;
                 case JsonTokenType.PropertyName:
-                    _key = reader.GetString();
+                    _key = reader.GetString()!;
+                    CheckKey(_key);
                     return;
                 case JsonTokenType.StartObject or JsonTokenType.StartArray:
                     throw new InvalidInputException(

@@ -110,6 +110,8 @@ public sealed class DatasetUploadTests : IAsyncLifetime
         { "header only", Uploads.Params("x"), "a,b,c\n", "no data rows" },
         { "ragged rows", Uploads.Params("x"), "a,b,c\n1,2,x\n3,4\n5,6,y\n", "row 2" },
         { "undecodable bytes", Uploads.Params("x"), "a,b\n1,caf\u00e9\n", "UTF-8" },
+        { "empty header cell", Uploads.Params("x"), "a,,c\n1,2,x\n3,4,y\n", "Column 2 of the header is empty" },
+        { "duplicate header names", Uploads.Params("x"), "a,b,a\n1,2,x\n3,4,y\n", "'a' more than once (columns 1, 3)" },
         { "missing output column", Uploads.Params("x", outputs: ["nope"]), "a,b\n1,x\n2,y\n", "nope" },
         { "missing label values", Uploads.Params("x"), "a,b\n1,x\n2,\n3,y\n4,x\n5,y\n6,x\n7,y\n8,x\n9,y\n10,x\n", "missing" },
         { "stratify with a tiny class", Uploads.Params("x", splits: new { train_size = 0.8, test_size = 0.1, val_size = 0.1, seed = 1, shuffle = true, stratify = true }), "a,b\n" + string.Concat(Enumerable.Range(0, 30).Select(i => $"{i},big\n")) + "99,tiny\n", "tiny" },
@@ -126,6 +128,18 @@ public sealed class DatasetUploadTests : IAsyncLifetime
 
         response.AssertProblem(400);
         Assert.Contains(mentions, response.Body, StringComparison.OrdinalIgnoreCase);
+        await AssertNothingStored();
+    }
+
+    [Theory]
+    [InlineData("[{\"a\":1,\"b\":\"x\"},{\"a\":2,\"\":\"y\"}]", "Record 2: field 2 has an empty name")]
+    [InlineData("[{\"a\":1,\"b\":\"x\",\"b\":\"y\"}]", "Record 1 has the field 'b' more than once")]
+    public async Task AJsonRecordWithAnEmptyOrRepeatedKeyIsABadRequestAndStoresNothing(string json, string mentions)
+    {
+        var response = await Upload(
+            Uploads.Params("x", dataloader: "JSONDataLoader", dataloaderParams: new { }), Encoding.UTF8.GetBytes(json), "x.json", "application/json");
+
+        response.AssertProblem(400, mentions);
         await AssertNothingStored();
     }
 

@@ -227,8 +227,73 @@ public sealed class UrlUploadTests : IAsyncLifetime
     [InlineData("2002:0a00:0001::1", false)]
     [InlineData("64:ff9b::a9fe:a9fe", false)]
     [InlineData("fd00:ec2::254", false)]
+    [InlineData("2001:4860:4860::8888", true)]
+    [InlineData("2a00:1450:4001:82b::200e", true)]
+    [InlineData("2620:fe::fe", true)]
+    [InlineData("2003:e0::1", true)]
     public void ThePublicAddressPolicyAllowsOnlyPublicUnicast(string address, bool allowed) =>
         Assert.Equal(allowed, PublicAddressPolicy.IsPublic(IPAddress.Parse(address)));
+
+    /// <summary>Each IPv6 form that carries an IPv4 address, once around a private or reserved address and once around a public one.</summary>
+    public static TheoryData<string, string, string> IPv4InIPv6Forms => new()
+    {
+        { "IPv4-compatible", "::10.0.0.1", "10.0.0.1" },
+        { "IPv4-compatible", "::8.8.8.8", "8.8.8.8" },
+        { "IPv4-compatible", "::127.0.0.1", "127.0.0.1" },
+        { "IPv4-mapped", "::ffff:192.168.1.1", "192.168.1.1" },
+        { "IPv4-mapped", "::ffff:169.254.169.254", "169.254.169.254" },
+        { "IPv4-mapped", "::ffff:8.8.8.8", "8.8.8.8" },
+        { "IPv4-translated", "::ffff:0:127.0.0.1", "127.0.0.1" },
+        { "IPv4-translated", "::ffff:0:10.1.2.3", "10.1.2.3" },
+        { "IPv4-translated", "::ffff:0:8.8.8.8", "8.8.8.8" },
+        { "6to4", "2002:a9fe:a9fe::1", "169.254.169.254" },
+        { "6to4", "2002:7f00:1::", "127.0.0.1" },
+        { "6to4", "2002:808:808::1", "8.8.8.8" },
+        { "6to4", "2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "255.255.255.255" },
+        { "NAT64 well-known", "64:ff9b::10.0.0.1", "10.0.0.1" },
+        { "NAT64 well-known", "64:ff9b::a9fe:a9fe", "169.254.169.254" },
+        { "NAT64 well-known", "64:ff9b::8.8.8.8", "8.8.8.8" },
+        { "NAT64 local /48, address after the prefix", "64:ff9b:1:a9fe:a9:fe00::", "169.254.169.254" },
+        { "NAT64 local /48, address after the prefix", "64:ff9b:1:808:8:800::", "8.8.8.8" },
+        { "NAT64 local /48, address in the last 32 bits", "64:ff9b:1::192.168.0.1", "192.168.0.1" },
+        { "NAT64 local /48, address in the last 32 bits", "64:ff9b:1::1.1.1.1", "1.1.1.1" },
+        { "NAT64 local /48, last address", "64:ff9b:1:ffff:ffff:ffff:ffff:ffff", "255.255.255.255" },
+        { "Teredo, private server and client", "2001:0:a00:1::f5ff:fffe", "10.0.0.1" },
+        { "Teredo, loopback server", "2001:0:7f00:1::f5ff:fffe", "127.0.0.1" },
+        { "Teredo, public server (RFC 4380 example)", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "65.54.227.120" },
+        { "Teredo, last address", "2001:0:ffff:ffff:ffff:ffff:ffff:ffff", "255.255.255.255" },
+    };
+
+    [Theory]
+    [MemberData(nameof(IPv4InIPv6Forms))]
+    public void EveryIPv6FormThatEmbedsAnIPv4AddressIsRefusedWhateverItEmbeds(string form, string address, string embedded)
+    {
+        Assert.False(PublicAddressPolicy.IsPublic(IPAddress.Parse(address)), $"{form} {address} (embeds {embedded}) was allowed");
+        Assert.False(new PublicAddressPolicy().IsAllowed(IPAddress.Parse(address), 443), $"{form} {address} was allowed on port 443");
+    }
+
+    [Theory]
+    [InlineData("http://[::8.8.8.8]/data.csv")]
+    [InlineData("http://[::10.0.0.1]/data.csv")]
+    [InlineData("http://[::ffff:8.8.8.8]/data.csv")]
+    [InlineData("http://[::ffff:0:10.0.0.1]/data.csv")]
+    [InlineData("http://[::ffff:0:8.8.8.8]/data.csv")]
+    [InlineData("http://[2002:7f00:1::1]/data.csv")]
+    [InlineData("http://[2002:808:808::1]/data.csv")]
+    [InlineData("http://[64:ff9b::a9fe:a9fe]/latest/meta-data/")]
+    [InlineData("http://[64:ff9b::8.8.8.8]/data.csv")]
+    [InlineData("http://[64:ff9b:1::10.0.0.1]/data.csv")]
+    [InlineData("http://[64:ff9b:1:808:8:800::]/data.csv")]
+    [InlineData("http://[2001:0:a00:1::f5ff:fffe]/data.csv")]
+    [InlineData("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/data.csv")]
+    public async Task AnIPv6UrlThatEmbedsAnIPv4AddressIsRefusedByThePolicyNotByAFailedConnection(string url)
+    {
+        var response = await UploadUrl(_strict, url);
+
+        var host = IPAddress.Parse(new Uri(url).Host.Trim('[', ']')).ToString();
+        response.AssertProblem(400, $"resolves to {host}, a loopback, private, link-local or reserved address; only public addresses are allowed.");
+        Assert.Empty(await _strict.Stores.Datasets.ListAsync(null, default));
+    }
 
     private sealed class LoopbackPortPolicy(int port) : IUrlAddressPolicy
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
 using DashAI.Functions.Jobs;
 using DashAI.Functions.Runs;
@@ -485,6 +486,79 @@ public sealed class JobFunctionsTests : IAsyncLifetime
         Assert.Null(requeued.RunPath);
         await _host.DeliverNextAsync();
         Assert.Equal(RunStatus.Finished, (await Run(run.Id)).RunStatus);
+    }
+
+    private async Task<List<string>> RunBlobs(long runId)
+    {
+        var names = new List<string>();
+        foreach (var container in new[] { _app.Storage.Names.ModelsContainer, _app.Storage.Names.ArtifactsContainer })
+        {
+            await foreach (var blob in _app.Storage.Container(container).GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{runId}/", default))
+            {
+                names.Add($"{container}/{blob.Name}");
+            }
+        }
+
+        return names;
+    }
+
+    [Fact]
+    public async Task QueuingAFinishedRunAgainDeletesItsOldModelAndArtifactsAndTheNewTrainingSavesItsOwn()
+    {
+        var run = await NewRun();
+        await Enqueue(run.Id);
+        await _host.DeliverNextAsync();
+        var artifacts = _app.Storage.Container(_app.Storage.Names.ArtifactsContainer);
+        await artifacts.UploadBlobAsync($"{run.Id}/plots/confusion.json", BinaryData.FromString("[]"));
+        Assert.Equal([$"{_app.Storage.Names.ModelsContainer}/{run.Id}/model.zip", $"{_app.Storage.Names.ArtifactsContainer}/{run.Id}/plots/confusion.json"], await RunBlobs(run.Id));
+
+        var again = await Enqueue(run.Id);
+
+        again.AssertStatus(201);
+        Assert.Empty(await RunBlobs(run.Id));
+        await _host.DeliverNextAsync();
+        Assert.Equal(RunStatus.Finished, (await Run(run.Id)).RunStatus);
+        Assert.Equal([$"{_app.Storage.Names.ModelsContainer}/{run.Id}/model.zip"], await RunBlobs(run.Id));
+    }
+
+    [Fact]
+    public async Task QueuingAFinishedRunAgainKeepsParametersTooLargeForATableProperty()
+    {
+        var experiment = await Seed.Experiment(_app);
+        var big = new JsonObject();
+        for (var i = 0; i < 1000; i++)
+        {
+            big[$"weight_{i:D4}"] = new string('x', 40);
+        }
+
+        var run = await _app.Stores.Runs.CreateAsync(
+            new RunEntity { ExperimentId = experiment.Id, ModelName = "LogisticRegression", Name = "big", Parameters = big.ToJsonString(), Status = (int)RunStatus.Finished },
+            default);
+        await _app.Storage.Container(_app.Storage.Names.ModelsContainer).UploadBlobAsync($"{run.Id}/model.zip", BinaryData.FromString("zip"));
+
+        (await Enqueue(run.Id)).AssertStatus(201);
+
+        Assert.True(JsonNode.DeepEquals(big, JsonNode.Parse((await Run(run.Id)).Parameters)));
+        Assert.Equal([$"{_app.Storage.Names.ArtifactsContainer}/{run.Id}/parameters.json"], await RunBlobs(run.Id));
+    }
+
+    [Fact]
+    public async Task WhenTheQueueCannotBeReachedTheRunKeepsItsResultsAndItsFiles()
+    {
+        var run = await NewRun();
+        await Enqueue(run.Id);
+        await _host.DeliverNextAsync();
+        var before = await RunBlobs(run.Id);
+        await _app.Storage.Queue(_app.Storage.Names.TrainingQueueName).DeleteAsync();
+
+        var again = await Enqueue(run.Id);
+
+        Assert.True(again.Status >= 500, $"status {again.Status}");
+        var restored = await Run(run.Id);
+        Assert.Equal(RunStatus.Finished, restored.RunStatus);
+        Assert.NotNull(restored.RunPath);
+        Assert.Equal(before, await RunBlobs(run.Id));
+        Assert.Single(before);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Azure.Storage.Blobs.Models;
+using DashAI.Functions.Experiments;
 using DashAI.Functions.Runs;
 using DashAI.Functions.Tests.Infrastructure;
 
@@ -203,6 +205,94 @@ public sealed class RunFunctionsTests : IAsyncLifetime
         Assert.Null(await _app.Stores.Runs.FindAsync(run.Id, default));
         Assert.False((await models.GetBlobClient($"{run.Id}/model.zip").ExistsAsync()).Value);
         Assert.True((await models.GetBlobClient($"{keep.Id}/model.zip").ExistsAsync()).Value);
+    }
+
+    private async Task<List<string>> RunBlobs(long runId)
+    {
+        var names = new List<string>();
+        foreach (var container in new[] { _app.Storage.Names.ModelsContainer, _app.Storage.Names.ArtifactsContainer })
+        {
+            await foreach (var blob in _app.Storage.Container(container).GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{runId}/", default))
+            {
+                names.Add($"{container}/{blob.Name}");
+            }
+        }
+
+        return names;
+    }
+
+    private async Task<RunEntity> FinishedRunWithFiles(long experimentId)
+    {
+        var run = await Seed.Run(_app, experimentId, RunStatus.Finished);
+        await _app.Storage.Container(_app.Storage.Names.ModelsContainer).UploadBlobAsync($"{run.Id}/model.zip", BinaryData.FromString("zip"));
+        await _app.Storage.Container(_app.Storage.Names.ArtifactsContainer).UploadBlobAsync($"{run.Id}/artifacts.json", BinaryData.FromString("{}"));
+        await _app.Storage.Container(_app.Storage.Names.ArtifactsContainer).UploadBlobAsync($"{run.Id}/plots/confusion.json", BinaryData.FromString("[]"));
+        Assert.Equal(3, (await RunBlobs(run.Id)).Count);
+        return run;
+    }
+
+    [Fact]
+    public async Task PatchingTheParametersOfAFinishedRunDeletesItsModelAndArtifacts()
+    {
+        var experiment = await Seed.Experiment(_app);
+        var run = await FinishedRunWithFiles(experiment.Id);
+        var other = await FinishedRunWithFiles(experiment.Id);
+
+        var response = await _app.Invoke(
+            _app.Request("PATCH", json: new { parameters = new { l2_regularization = 2.0 } }), (r, ct) => _functions.Update(r, run.Id.ToString(), ct));
+
+        response.AssertStatus(200);
+        Assert.Equal((int)RunStatus.NotStarted, response.Json["status"]!.GetValue<int>());
+        Assert.Empty(await RunBlobs(run.Id));
+        Assert.Equal(3, (await RunBlobs(other.Id)).Count);
+        var model = await _app.Invoke(_app.Request("GET"), (r, ct) => _functions.GetModel(r, run.Id.ToString(), ct));
+        model.AssertProblem(404);
+    }
+
+    [Fact]
+    public async Task APatchWithAStaleIfMatchLeavesTheModelAndArtifacts()
+    {
+        var experiment = await Seed.Experiment(_app);
+        var run = await FinishedRunWithFiles(experiment.Id);
+        var stale = new Dictionary<string, string> { ["If-Match"] = run.ETag.ToString("H") };
+        await _app.Stores.Runs.ChangeAsync(run.Id, r => { r.Description = "changed elsewhere"; return true; }, default);
+
+        var response = await _app.Invoke(
+            _app.Request("PATCH", json: new { parameters = new { l2_regularization = 2.0 } }, headers: stale), (r, ct) => _functions.Update(r, run.Id.ToString(), ct));
+
+        response.AssertProblem(412);
+        Assert.Equal(3, (await RunBlobs(run.Id)).Count);
+        Assert.Equal(RunStatus.Finished, (await _app.Stores.Runs.GetAsync(run.Id, default)).RunStatus);
+    }
+
+    [Fact]
+    public async Task RenamingAFinishedRunKeepsItsModelAndArtifacts()
+    {
+        var experiment = await Seed.Experiment(_app);
+        var run = await FinishedRunWithFiles(experiment.Id);
+
+        var response = await _app.Invoke(
+            _app.Request("PATCH", json: new { run_name = "renamed", run_description = "same parameters" }), (r, ct) => _functions.Update(r, run.Id.ToString(), ct));
+
+        response.AssertStatus(200);
+        Assert.Equal((int)RunStatus.Finished, response.Json["status"]!.GetValue<int>());
+        Assert.Equal(3, (await RunBlobs(run.Id)).Count);
+    }
+
+    [Fact]
+    public async Task DeletingAnExperimentDeletesTheModelsAndArtifactsOfItsRuns()
+    {
+        var experiment = await Seed.Experiment(_app);
+        var run = await FinishedRunWithFiles(experiment.Id);
+        var elsewhere = await FinishedRunWithFiles((await Seed.Experiment(_app)).Id);
+
+        var response = await _app.Invoke(
+            _app.Request("DELETE"), (r, ct) => _app.Function<ExperimentFunctions>().Delete(r, experiment.Id.ToString(), ct));
+
+        response.AssertStatus(204);
+        Assert.Null(await _app.Stores.Runs.FindAsync(run.Id, default));
+        Assert.Empty(await RunBlobs(run.Id));
+        Assert.Equal(3, (await RunBlobs(elsewhere.Id)).Count);
     }
 
     [Fact]

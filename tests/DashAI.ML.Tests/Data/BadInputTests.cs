@@ -197,6 +197,58 @@ public class BadInputTests
         Assert.Contains("'a' more than once (columns 1, 3)", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("a,,c", "Column 2 of the header is empty")]
+    [InlineData(",a,b", "Column 1 of the header is empty")]
+    [InlineData("a,b,", "Column 3 of the header is empty")]
+    [InlineData("a,  ,c", "Column 2 of the header is empty")]
+    [InlineData("a,\"\",c", "Column 2 of the header is empty")]
+    [InlineData(",b,,d", "Columns 1, 3 of the header are empty")]
+    public void AnEmptyHeaderCellIsRejectedNamingItsPosition(string header, string expected)
+    {
+        using var folder = new TestFolder();
+        var columns = header.Count(c => c == ',') + 1;
+        var csv = header + "\n" + Rows(10, i => string.Join(",", Enumerable.Range(0, columns).Select(c => i + c)));
+
+        var error = IngestFails(folder, folder.WriteText("unnamed.csv", csv));
+
+        Assert.Contains(expected, Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AJsonRecordWithAnEmptyKeyIsRejectedNamingTheRecordAndField()
+    {
+        using var folder = new TestFolder();
+        var json = "[" + string.Join(",", Enumerable.Range(0, 5).Select(i => $"{{\"a\":{i},\"b\":\"x\"}}")) + ",{\"a\":5,\"\":\"y\"}]";
+
+        var error = IngestFails(folder, folder.WriteText("unnamed.json", json), TestFolder.Request(dataLoader: DataLoaderCatalog.Json));
+
+        Assert.Equal(6, error.Row);
+        Assert.Equal("Record 6: field 2 has an empty name; every field needs a name, since it becomes a column.", Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public void AJsonRecordWithABlankKeyIsRejectedToo()
+    {
+        using var folder = new TestFolder();
+
+        var error = IngestFails(folder, folder.WriteText("blank.json", "[{\"  \":1,\"b\":\"x\"}]"), TestFolder.Request(dataLoader: DataLoaderCatalog.Json));
+
+        Assert.Contains("Record 1: field 1 has an empty name", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AJsonRecordThatNamesAFieldTwiceIsRejected()
+    {
+        using var folder = new TestFolder();
+        var json = "[{\"a\":1,\"b\":\"x\"},{\"a\":2,\"b\":\"y\",\"a\":3}]";
+
+        var error = IngestFails(folder, folder.WriteText("twice.json", json), TestFolder.Request(dataLoader: DataLoaderCatalog.Json));
+
+        Assert.Equal(2, error.Row);
+        Assert.Contains("Record 2 has the field 'a' more than once", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AJsonRootObjectWithoutDataKeyIsRejected()
     {
