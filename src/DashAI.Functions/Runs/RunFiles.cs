@@ -21,7 +21,7 @@ public sealed class CapturedRunFiles
 
 /// <summary>
 /// A run's files in Blob Storage: its trained model (<c>models/{run_id}/model.zip</c>) and everything under
-/// <c>artifacts/{run_id}/</c> (results and parameters too large for a table property). The one place that names
+/// <c>artifacts/{run_id}/</c> (results too large for a table property). The one place that names
 /// the model and deletes a run's files.
 /// </summary>
 public sealed partial class RunFiles(Stores stores, ILogger<RunFiles> logger)
