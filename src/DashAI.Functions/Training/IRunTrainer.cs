@@ -43,6 +43,27 @@ public sealed class PermanentTrainingException : Exception
     }
 }
 
+/// <summary>
+/// A failure of this instance rather than of the run (it cannot create its work folder): another delivery, maybe on
+/// another instance, can succeed.
+/// </summary>
+public sealed class InstanceFailureException : Exception
+{
+    public InstanceFailureException(string message)
+        : base(message)
+    {
+    }
+
+    public InstanceFailureException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public InstanceFailureException()
+    {
+    }
+}
+
 /// <summary>The stages a STARTED run shows.</summary>
 public static class TrainingStages
 {

@@ -159,8 +159,16 @@ public sealed partial class TrainingWorker(
         var workDirectory = Path.Combine(workRoot, "dashai-train", $"run-{run.Id}-job-{job.Id}-{Guid.NewGuid():N}");
         try
         {
-            // Inside the try: if the instance's disk fails here, the heartbeat must still stop and the failure count as transient.
-            Directory.CreateDirectory(workDirectory);
+            // Inside the try: if the instance's disk fails here, the heartbeat must still stop and the failure count as
+            // transient (another instance can train it) — unless the disk is full, which the next attempt would meet too.
+            try
+            {
+                Directory.CreateDirectory(workDirectory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException && !(e is IOException io && IsDiskFull(io)))
+            {
+                throw new InstanceFailureException($"This instance cannot create its work folder {workDirectory}: {e.Message}", e);
+            }
 
             // A cancel may have been asked between the claim and now.
             await CheckCancelAsync(progress, training, cancellationToken);
@@ -369,14 +377,30 @@ public sealed partial class TrainingWorker(
     }
 
     /// <summary>Storage and network hiccups are worth a retry; anything else about a training will fail the same way again.</summary>
+    /// <summary>
+    /// Whether another delivery may succeed where this attempt failed: storage or network trouble is transient;
+    /// anything about the data, the model or this instance's disk is permanent (retrying would fail the same way,
+    /// three times, and the user would read "training failed 3 times" instead of the reason).
+    /// </summary>
     internal static bool IsTransient(Exception e) => e switch
     {
         PermanentTrainingException or InvalidInputException => false,
+        InstanceFailureException => true,
         RequestFailedException r => r.Status is 0 or 408 or 429 or 500 or 502 or 503 or 504,
-        HttpRequestException or TimeoutException or IOException => true,
-        AggregateException a => a.InnerExceptions.All(IsTransient),
+        HttpRequestException or TimeoutException or System.Net.Sockets.SocketException => true,
+        // A truncated or corrupt split, a missing local file, a full disk: the same on every attempt.
+        // (A work folder this instance cannot create is an InstanceFailureException, above.)
+        EndOfStreamException or FileNotFoundException or DirectoryNotFoundException or PathTooLongException => false,
+        IOException io when IsDiskFull(io) => false,
+        // What is left of IOException is the network's (a connection reset mid-download) when it says so.
+        IOException io => io.InnerException is { } inner ? IsTransient(inner) : false,
+        AggregateException a => a.InnerExceptions.Count > 0 && a.InnerExceptions.All(IsTransient),
         _ => false,
     };
+
+    // ENOSPC (28) and EDQUOT (122) on Linux; ERROR_HANDLE_DISK_FULL and ERROR_DISK_FULL on Windows.
+    private static bool IsDiskFull(IOException e) =>
+        (e.HResult & 0xFFFF) is 28 or 122 or 39 or 112;
 
     private static string Describe(Exception e) => e switch
     {
