@@ -264,7 +264,7 @@ public sealed partial class TrainingWorker(
         {
             while (true)
             {
-                await progress.WaitForBeatAsync(interval, stop);
+                await progress.WaitForBeatAsync(interval, time, stop);
                 try
                 {
                     var stage = progress.Stage;
@@ -455,9 +455,21 @@ public sealed partial class TrainingWorker(
             }
         }
 
-        /// <summary>Waits for the next beat: after <paramref name="interval"/>, or sooner when the stage changes.</summary>
-        public Task<bool> WaitForBeatAsync(TimeSpan interval, CancellationToken cancellationToken) =>
-            _changed.WaitAsync(interval, cancellationToken);
+        /// <summary>
+        /// Waits for the next beat: after <paramref name="interval"/> on <paramref name="time"/> (tests advance a fake
+        /// clock), or sooner when the stage changes.
+        /// </summary>
+        public async Task WaitForBeatAsync(TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)
+        {
+            using var beat = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var changed = _changed.WaitAsync(beat.Token);
+            var elapsed = Task.Delay(interval, time, beat.Token);
+            await Task.WhenAny(changed, elapsed);
+            await beat.CancelAsync();
+            cancellationToken.ThrowIfCancellationRequested();
+            // Observe the loser's cancellation so it is not reported as unobserved.
+            _ = await Task.WhenAll(changed.ContinueWith(_ => 0, TaskScheduler.Default), elapsed.ContinueWith(_ => 0, TaskScheduler.Default));
+        }
 
         public void Dispose() => _changed.Dispose();
     }

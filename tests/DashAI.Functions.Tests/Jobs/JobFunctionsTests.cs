@@ -7,12 +7,16 @@ using DashAI.Functions.Runs;
 using DashAI.Functions.Tests.Infrastructure;
 using DashAI.Functions.Training;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace DashAI.Functions.Tests.Jobs;
 
 public sealed class JobFunctionsTests : IAsyncLifetime
 {
     private readonly FakeTrainer _trainer = new();
+
+    // The worker's clock: heartbeats, staleness and recovery move only when a test advances it.
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow) { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1) };
     private readonly TestApp _app;
     private readonly QueueHost _host;
     private JobFunctions _jobs = null!;
@@ -21,9 +25,24 @@ public sealed class JobFunctionsTests : IAsyncLifetime
     public JobFunctionsTests()
     {
         _app = TestApp.Create(
-            s => s.AddSingleton<IRunTrainer>(_trainer),
+            s => s.AddSingleton<IRunTrainer>(_trainer).AddSingleton<TimeProvider>(_clock),
             new Dictionary<string, string?> { ["DashAI:Training:HeartbeatSeconds"] = "1", ["DashAI:Training:StaleAfterSeconds"] = "3" });
         _host = new QueueHost(_app);
+    }
+
+    /// <summary>
+    /// Advances the worker's clock one heartbeat at a time until <paramref name="done"/> holds. The worker may not have
+    /// armed its next beat yet when the clock moves, so it keeps advancing; the wall-clock limit only stops a hung test.
+    /// </summary>
+    private async Task AdvanceUntilAsync(Func<Task<bool>> done)
+    {
+        var limit = DateTime.UtcNow.AddSeconds(60);
+        while (!await done())
+        {
+            Assert.True(DateTime.UtcNow < limit, "the worker did not react to the clock within 60 s");
+            _clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
     }
 
     public Task InitializeAsync()
@@ -267,14 +286,16 @@ public sealed class JobFunctionsTests : IAsyncLifetime
         var run = await NewRun();
         var job = await Enqueue(run.Id);
         var message = await _host.ReceiveAsync();
-        await _app.Stores.Jobs.ChangeAsync(job.Id, j => { j.Status = JobStatus.Running; j.Attempts = 1; j.Heartbeat = DateTimeOffset.UtcNow; return true; }, default);
-        await _app.Stores.Runs.ChangeAsync(run.Id, r => { r.Status = (int)RunStatus.Started; r.Heartbeat = DateTimeOffset.UtcNow; return true; }, default);
+        await _app.Stores.Jobs.ChangeAsync(job.Id, j => { j.Status = JobStatus.Running; j.Attempts = 1; j.Heartbeat = _clock.GetUtcNow(); return true; }, default);
+        await _app.Stores.Runs.ChangeAsync(run.Id, r => { r.Status = (int)RunStatus.Started; r.Heartbeat = _clock.GetUtcNow(); return true; }, default);
 
+        _clock.Advance(TimeSpan.FromSeconds(2));
         var whileAlive = await _host.InvokeAsync(message);
         Assert.True(whileAlive.Succeeded);
         Assert.Equal(0, _trainer.Calls);
 
-        await _app.Stores.Jobs.ChangeAsync(job.Id, j => { j.Heartbeat = DateTimeOffset.UtcNow.AddMinutes(-5); return true; }, default);
+        // StaleAfterSeconds (3) without a beat: the attempt is dead.
+        _clock.Advance(TimeSpan.FromSeconds(2));
         await _app.Function<TrainRunFunctions>().Train(message.MessageText, QueueHostContext.WithDequeueCount(2), default);
 
         Assert.Equal(1, _trainer.Calls);
@@ -289,12 +310,13 @@ public sealed class JobFunctionsTests : IAsyncLifetime
         var job = await Enqueue(run.Id);
         var message = await _host.ReceiveAsync();
         await _host.Queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
-        await _app.Stores.Jobs.ChangeAsync(job.Id, j => { j.Status = JobStatus.Running; j.Attempts = 1; j.Heartbeat = DateTimeOffset.UtcNow; return true; }, default);
+        await _app.Stores.Jobs.ChangeAsync(job.Id, j => { j.Status = JobStatus.Running; j.Attempts = 1; j.Heartbeat = _clock.GetUtcNow(); return true; }, default);
         await _app.Stores.Runs.ChangeAsync(run.Id, r => { r.Status = (int)RunStatus.Started; return true; }, default);
         var worker = _app.Services.GetRequiredService<TrainingWorker>();
 
+        _clock.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal(0, await worker.RecoverStaleJobsAsync(default));
-        await _app.Stores.Jobs.ChangeAsync(job.Id, j => { j.Heartbeat = DateTimeOffset.UtcNow.AddMinutes(-10); return true; }, default);
+        _clock.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal(1, await worker.RecoverStaleJobsAsync(default));
         var delivery = await _host.DeliverNextAsync();
 
@@ -392,7 +414,9 @@ public sealed class JobFunctionsTests : IAsyncLifetime
         var response = await Cancel(job.Id);
 
         response.AssertStatus(202);
-        var finished = await delivery.WaitAsync(TimeSpan.FromSeconds(30));
+        // The attempt notices the request at its next heartbeat.
+        await AdvanceUntilAsync(() => Task.FromResult(delivery.IsCompleted));
+        var finished = await delivery;
         Assert.True(finished!.Succeeded, finished.Error?.ToString());
         Assert.Equal(RunStatus.Cancelled, (await Run(run.Id)).RunStatus);
         Assert.Equal(JobStatus.Cancelled, (await Job(job.Id)).Status);
@@ -416,17 +440,16 @@ public sealed class JobFunctionsTests : IAsyncLifetime
 
         var seen = new List<DateTimeOffset>();
         string? stageSeen = null;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (seen.Distinct().Count() < 3 && DateTime.UtcNow < deadline)
+        for (var beat = 0; beat < 3; beat++)
         {
-            var current = await Run(run.Id);
-            if (current.Heartbeat is { } hb)
+            var before = _clock.GetUtcNow();
+            await AdvanceUntilAsync(async () =>
             {
-                seen.Add(hb);
+                var current = await Run(run.Id);
                 stageSeen = current.Stage ?? stageSeen;
-            }
-
-            await Task.Delay(200);
+                return current.Heartbeat > before;
+            });
+            seen.Add((await Run(run.Id)).Heartbeat!.Value);
         }
 
         release.SetResult();
