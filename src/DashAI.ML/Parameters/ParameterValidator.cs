@@ -56,7 +56,7 @@ public static class ParameterValidator
         return (filled, errors);
     }
 
-    private static string? CheckValue(string name, JsonNode? value, JsonObject schema, out JsonNode? normalized)
+    internal static string? CheckValue(string name, JsonNode? value, JsonObject schema, out JsonNode? normalized)
     {
         normalized = null;
         var allowedTypes = schema["type"] switch
