@@ -1,11 +1,25 @@
 using System.Text.Json.Nodes;
+using DashAI.Functions.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace DashAI.Benchmarks;
 
 /// <summary>Calls a function class in process with a real <see cref="HttpRequest"/> and renders its result, as the worker would.</summary>
 internal static class InProcessHttp
 {
+    /// <summary>The app's services (the same AddDashAI as Program.cs) over the given storage.</summary>
+    public static ServiceProvider Services(string connectionString)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = connectionString,
+        }).Build();
+        return new ServiceCollection().AddLogging(b => b.SetMinimumLevel(LogLevel.Warning)).AddDashAI(configuration).BuildServiceProvider();
+    }
+
     public static async Task<(int Status, IHeaderDictionary Headers, JsonNode? Body)> InvokeAsync(
         IServiceProvider services, Func<HttpRequest, CancellationToken, Task<IResult>> function, string method,
         string? json = null, string? query = null, byte[]? bodyBytes = null, string? contentType = null)

@@ -1,13 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DashAI.Functions.Experiments;
-using DashAI.Functions.Hosting;
 using DashAI.Functions.Runs;
 using DashAI.Functions.Storage;
 using DashAI.Functions.Tests.Infrastructure;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace DashAI.Benchmarks;
 
@@ -26,11 +23,7 @@ public static class ListCommand
         var limit = QueueLatencyCommand.IntOption(args, "--limit", 100);
 
         using var azurite = AzuriteServer.Instance;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = azurite.ConnectionString,
-        }).Build();
-        var services = new ServiceCollection().AddLogging(b => b.SetMinimumLevel(LogLevel.Warning)).AddDashAI(configuration).BuildServiceProvider();
+        var services = InProcessHttp.Services(azurite.ConnectionString);
         await using var _ = services;
         var stores = services.GetRequiredService<Stores>();
 

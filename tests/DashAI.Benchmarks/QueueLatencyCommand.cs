@@ -5,16 +5,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DashAI.Functions.Datasets;
 using DashAI.Functions.Experiments;
-using DashAI.Functions.Hosting;
 using DashAI.Functions.Jobs;
 using DashAI.Functions.Runs;
 using DashAI.Functions.Storage;
 using DashAI.Functions.Tests.Infrastructure;
 using DashAI.Functions.Training;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace DashAI.Benchmarks;
 
@@ -36,11 +33,7 @@ public static class QueueLatencyCommand
         var maxPolling = TimeSpan.Parse(host["maxPollingInterval"]!.GetValue<string>(), CultureInfo.InvariantCulture);
 
         using var azurite = AzuriteServer.Instance;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = azurite.ConnectionString,
-        }).Build();
-        var services = new ServiceCollection().AddLogging(b => b.SetMinimumLevel(LogLevel.Warning)).AddDashAI(configuration).BuildServiceProvider();
+        var services = InProcessHttp.Services(azurite.ConnectionString);
         await using var _ = services;
         var stores = services.GetRequiredService<Stores>();
 

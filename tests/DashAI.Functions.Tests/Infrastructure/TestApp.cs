@@ -110,6 +110,21 @@ public sealed class TestApp : IAsyncDisposable
         return new TestResponse(context.Response.StatusCode, context.Response.ContentType, context.Response.Headers, text, context.Response.Body);
     }
 
+    /// <summary>The run's files (<c>container/name</c>): its model and its artifacts.</summary>
+    public async Task<List<string>> RunBlobsAsync(long runId)
+    {
+        var names = new List<string>();
+        foreach (var container in new[] { Storage.Names.ModelsContainer, Storage.Names.ArtifactsContainer })
+        {
+            await foreach (var blob in Storage.Container(container).GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{runId}/", default))
+            {
+                names.Add($"{container}/{blob.Name}");
+            }
+        }
+
+        return names;
+    }
+
     public async ValueTask DisposeAsync() => await Services.DisposeAsync();
 }
 

@@ -511,20 +511,6 @@ public sealed class JobFunctionsTests : IAsyncLifetime
         Assert.Equal(RunStatus.Finished, (await Run(run.Id)).RunStatus);
     }
 
-    private async Task<List<string>> RunBlobs(long runId)
-    {
-        var names = new List<string>();
-        foreach (var container in new[] { _app.Storage.Names.ModelsContainer, _app.Storage.Names.ArtifactsContainer })
-        {
-            await foreach (var blob in _app.Storage.Container(container).GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{runId}/", default))
-            {
-                names.Add($"{container}/{blob.Name}");
-            }
-        }
-
-        return names;
-    }
-
     [Fact]
     public async Task QueuingAFinishedRunAgainDeletesItsOldModelAndArtifactsAndTheNewTrainingSavesItsOwn()
     {
@@ -533,15 +519,15 @@ public sealed class JobFunctionsTests : IAsyncLifetime
         await _host.DeliverNextAsync();
         var artifacts = _app.Storage.Container(_app.Storage.Names.ArtifactsContainer);
         await artifacts.UploadBlobAsync($"{run.Id}/plots/confusion.json", BinaryData.FromString("[]"));
-        Assert.Equal([$"{_app.Storage.Names.ModelsContainer}/{run.Id}/model.zip", $"{_app.Storage.Names.ArtifactsContainer}/{run.Id}/plots/confusion.json"], await RunBlobs(run.Id));
+        Assert.Equal([$"{_app.Storage.Names.ModelsContainer}/{run.Id}/model.zip", $"{_app.Storage.Names.ArtifactsContainer}/{run.Id}/plots/confusion.json"], await _app.RunBlobsAsync(run.Id));
 
         var again = await Enqueue(run.Id);
 
         again.AssertStatus(201);
-        Assert.Empty(await RunBlobs(run.Id));
+        Assert.Empty(await _app.RunBlobsAsync(run.Id));
         await _host.DeliverNextAsync();
         Assert.Equal(RunStatus.Finished, (await Run(run.Id)).RunStatus);
-        Assert.Equal([$"{_app.Storage.Names.ModelsContainer}/{run.Id}/model.zip"], await RunBlobs(run.Id));
+        Assert.Equal([$"{_app.Storage.Names.ModelsContainer}/{run.Id}/model.zip"], await _app.RunBlobsAsync(run.Id));
     }
 
     [Fact]
@@ -563,7 +549,7 @@ public sealed class JobFunctionsTests : IAsyncLifetime
 
         Assert.True(JsonNode.DeepEquals(big, JsonNode.Parse((await Run(run.Id)).Parameters)));
         // The model went with the reset; the parameters live with the entity (artifacts/entities/run/{id}/), not among the run's files.
-        Assert.Empty(await RunBlobs(run.Id));
+        Assert.Empty(await _app.RunBlobsAsync(run.Id));
     }
 
     [Fact]
@@ -572,7 +558,7 @@ public sealed class JobFunctionsTests : IAsyncLifetime
         var run = await NewRun();
         await Enqueue(run.Id);
         await _host.DeliverNextAsync();
-        var before = await RunBlobs(run.Id);
+        var before = await _app.RunBlobsAsync(run.Id);
         await _app.Storage.Queue(_app.Storage.Names.TrainingQueueName).DeleteAsync();
 
         var again = await Enqueue(run.Id);
@@ -581,7 +567,7 @@ public sealed class JobFunctionsTests : IAsyncLifetime
         var restored = await Run(run.Id);
         Assert.Equal(RunStatus.Finished, restored.RunStatus);
         Assert.NotNull(restored.RunPath);
-        Assert.Equal(before, await RunBlobs(run.Id));
+        Assert.Equal(before, await _app.RunBlobsAsync(run.Id));
         Assert.Single(before);
     }
 

@@ -207,27 +207,13 @@ public sealed class RunFunctionsTests : IAsyncLifetime
         Assert.True((await models.GetBlobClient($"{keep.Id}/model.zip").ExistsAsync()).Value);
     }
 
-    private async Task<List<string>> RunBlobs(long runId)
-    {
-        var names = new List<string>();
-        foreach (var container in new[] { _app.Storage.Names.ModelsContainer, _app.Storage.Names.ArtifactsContainer })
-        {
-            await foreach (var blob in _app.Storage.Container(container).GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{runId}/", default))
-            {
-                names.Add($"{container}/{blob.Name}");
-            }
-        }
-
-        return names;
-    }
-
     private async Task<RunEntity> FinishedRunWithFiles(long experimentId)
     {
         var run = await Seed.Run(_app, experimentId, RunStatus.Finished);
         await _app.Storage.Container(_app.Storage.Names.ModelsContainer).UploadBlobAsync($"{run.Id}/model.zip", BinaryData.FromString("zip"));
         await _app.Storage.Container(_app.Storage.Names.ArtifactsContainer).UploadBlobAsync($"{run.Id}/artifacts.json", BinaryData.FromString("{}"));
         await _app.Storage.Container(_app.Storage.Names.ArtifactsContainer).UploadBlobAsync($"{run.Id}/plots/confusion.json", BinaryData.FromString("[]"));
-        Assert.Equal(3, (await RunBlobs(run.Id)).Count);
+        Assert.Equal(3, (await _app.RunBlobsAsync(run.Id)).Count);
         return run;
     }
 
@@ -243,8 +229,8 @@ public sealed class RunFunctionsTests : IAsyncLifetime
 
         response.AssertStatus(200);
         Assert.Equal((int)RunStatus.NotStarted, response.Json["status"]!.GetValue<int>());
-        Assert.Empty(await RunBlobs(run.Id));
-        Assert.Equal(3, (await RunBlobs(other.Id)).Count);
+        Assert.Empty(await _app.RunBlobsAsync(run.Id));
+        Assert.Equal(3, (await _app.RunBlobsAsync(other.Id)).Count);
         var model = await _app.Invoke(_app.Request("GET"), (r, ct) => _functions.GetModel(r, run.Id.ToString(), ct));
         model.AssertProblem(404);
     }
@@ -261,7 +247,7 @@ public sealed class RunFunctionsTests : IAsyncLifetime
             _app.Request("PATCH", json: new { parameters = new { l2_regularization = 2.0 } }, headers: stale), (r, ct) => _functions.Update(r, run.Id.ToString(), ct));
 
         response.AssertProblem(412);
-        Assert.Equal(3, (await RunBlobs(run.Id)).Count);
+        Assert.Equal(3, (await _app.RunBlobsAsync(run.Id)).Count);
         Assert.Equal(RunStatus.Finished, (await _app.Stores.Runs.GetAsync(run.Id, default)).RunStatus);
     }
 
@@ -276,7 +262,7 @@ public sealed class RunFunctionsTests : IAsyncLifetime
 
         response.AssertStatus(200);
         Assert.Equal((int)RunStatus.Finished, response.Json["status"]!.GetValue<int>());
-        Assert.Equal(3, (await RunBlobs(run.Id)).Count);
+        Assert.Equal(3, (await _app.RunBlobsAsync(run.Id)).Count);
     }
 
     [Fact]
@@ -291,8 +277,8 @@ public sealed class RunFunctionsTests : IAsyncLifetime
 
         response.AssertStatus(204);
         Assert.Null(await _app.Stores.Runs.FindAsync(run.Id, default));
-        Assert.Empty(await RunBlobs(run.Id));
-        Assert.Equal(3, (await RunBlobs(elsewhere.Id)).Count);
+        Assert.Empty(await _app.RunBlobsAsync(run.Id));
+        Assert.Equal(3, (await _app.RunBlobsAsync(elsewhere.Id)).Count);
     }
 
     [Fact]
