@@ -1,4 +1,5 @@
 using DashAI.Functions.Http;
+using DashAI.Functions.OpenApi;
 using DashAI.Functions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
@@ -9,6 +10,7 @@ namespace DashAI.Functions.Datasets;
 public sealed class DatasetFunctions(Stores stores)
 {
     [Function("ListDatasets")]
+    [ApiOperation("List the datasets", Response = typeof(DatasetDto[]))]
     public async Task<IResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "dataset")] HttpRequest request,
         CancellationToken cancellationToken)
@@ -18,6 +20,7 @@ public sealed class DatasetFunctions(Stores stores)
     }
 
     [Function("GetDataset")]
+    [ApiOperation("Read a dataset", Response = typeof(DatasetDto), Errors = [400, 404])]
     public async Task<IResult> Get(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "dataset/{id}")] HttpRequest request,
         string id,
@@ -28,6 +31,7 @@ public sealed class DatasetFunctions(Stores stores)
     }
 
     [Function("UpdateDataset")]
+    [ApiOperation("Rename a dataset or change its task", Response = typeof(DatasetDto), Body = typeof(DatasetUpdate), FieldsInQuery = true, Errors = [400, 404, 409, 412, 415])]
     public async Task<IResult> Update(
         [HttpTrigger(AuthorizationLevel.Function, "patch", Route = "dataset/{id}")] HttpRequest request,
         string id,
@@ -58,6 +62,7 @@ public sealed class DatasetFunctions(Stores stores)
     }
 
     [Function("DeleteDataset")]
+    [ApiOperation("Delete a dataset and its files (409 while an experiment uses it)", Status = 204, Errors = [400, 404, 409, 412])]
     public async Task<IResult> Delete(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "dataset/{id}")] HttpRequest request,
         string id,

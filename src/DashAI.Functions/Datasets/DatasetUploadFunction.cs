@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using DashAI.Functions.Http;
+using DashAI.Functions.OpenApi;
 using DashAI.Functions.Storage;
 using DashAI.ML;
 using DashAI.ML.Data;
@@ -33,6 +34,7 @@ public sealed partial class DatasetUploadFunction(
     ];
 
     [Function("CreateDataset")]
+    [ApiOperation("Upload a dataset (file or URL), infer its columns and split it", Status = 201, Response = typeof(DatasetDto), Body = typeof(DatasetUploadForm), BodyMediaType = "multipart/form-data", Errors = [400, 409, 413, 415])]
     public async Task<IResult> Create(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "dataset")] HttpRequest request,
         CancellationToken cancellationToken)

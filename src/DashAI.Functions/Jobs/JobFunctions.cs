@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using DashAI.Functions.Http;
+using DashAI.Functions.OpenApi;
 using DashAI.Functions.Runs;
 using DashAI.Functions.Storage;
 using DashAI.Functions.Training;
@@ -13,6 +14,7 @@ namespace DashAI.Functions.Jobs;
 public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogger<JobFunctions> logger)
 {
     [Function("EnqueueRun")]
+    [ApiOperation("Send a run to train: creates a job and queues it", Status = 201, Response = typeof(JobDto), Query = typeof(EnqueueQuery), Errors = [400, 404, 409])]
     public async Task<IResult> Enqueue(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "job/runner")] HttpRequest request,
         CancellationToken cancellationToken)
@@ -62,6 +64,7 @@ public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogg
     }
 
     [Function("ListJobs")]
+    [ApiOperation("List jobs oldest first (the active ones unless status says otherwise)", Response = typeof(JobDto[]), Query = typeof(JobListQuery), Errors = [400])]
     public async Task<IResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "job")] HttpRequest request,
         CancellationToken cancellationToken)
@@ -91,6 +94,7 @@ public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogg
     }
 
     [Function("GetJob")]
+    [ApiOperation("Read a job", Response = typeof(JobDto), Errors = [400, 404])]
     public async Task<IResult> Get(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "job/{id}")] HttpRequest request,
         string id,
@@ -101,6 +105,7 @@ public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogg
     }
 
     [Function("CancelJob")]
+    [ApiOperation("Cancel a job: a queued one at once (200), a running one at its next check (202)", Response = typeof(JobDto), AlsoStatus = 202, Errors = [400, 404, 409])]
     public Task<IResult> Cancel(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "job/{id}")] HttpRequest request,
         string id,
@@ -109,6 +114,7 @@ public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogg
 
     /// <summary>The thesis form: <c>DELETE /job?job_id=N</c>.</summary>
     [Function("CancelJobByQuery")]
+    [ApiOperation("Cancel a job, thesis form (DELETE /job?job_id=N)", Response = typeof(JobDto), AlsoStatus = 202, Query = typeof(CancelJobQuery), Errors = [400, 404, 409])]
     public async Task<IResult> CancelByQuery(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "job")] HttpRequest request,
         CancellationToken cancellationToken)
