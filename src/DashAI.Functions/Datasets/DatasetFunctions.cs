@@ -54,7 +54,9 @@ public sealed class DatasetFunctions(Stores stores)
 
         if (taskName is not null)
         {
+            // Refused like an experiment or run update that names an unknown task.
             dataset.TaskName = Validation.TaskName(taskName);
+            DashAI.Functions.Experiments.ExperimentRules.CheckTaskExists(dataset.TaskName);
         }
 
         dataset = await stores.Datasets.UpdateAsync(dataset, RequestInput.IfMatch(request) ?? dataset.ETag, previousName, cancellationToken);

@@ -120,7 +120,10 @@ public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogg
         CancellationToken cancellationToken)
     {
         var input = await RequestInput.ReadAsync(request, cancellationToken);
-        return await CancelAsync(input.RequireLong("job_id"), cancellationToken);
+        var jobId = input.RequireLong("job_id");
+
+        // The same check as the path form's id, so DELETE /job/0 and DELETE /job?job_id=0 answer alike.
+        return await CancelAsync(jobId > 0 ? jobId : RequestInput.ParseId(jobId.ToString(System.Globalization.CultureInfo.InvariantCulture), "job_id"), cancellationToken);
     }
 
     private async Task<IResult> CancelAsync(long jobId, CancellationToken cancellationToken)
