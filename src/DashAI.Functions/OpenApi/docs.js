@@ -7,5 +7,7 @@ window.addEventListener("load", () => {
     deepLinking: true,
     docExpansion: "list",
     tryItOutEnabled: false,
+    // No badge: it would send the document to an online validator.
+    validatorUrl: null,
   });
 });

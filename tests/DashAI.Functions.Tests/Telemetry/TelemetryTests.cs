@@ -69,6 +69,11 @@ public sealed class TelemetryTests : IAsyncLifetime
     [Fact]
     public async Task TrainingARunEmitsStageSpansWithItsIdsMetricsAndScopedLogs()
     {
+        // Other tests train runs with the same ids in parallel (each on its own tables): this test's spans and logs
+        // are the ones in its own trace.
+        // Marked recorded, as a sampled incoming request would be (the default sampler follows the parent).
+        using var test = new Activity(nameof(TelemetryTests)).SetIdFormat(ActivityIdFormat.W3C).Start();
+        test.ActivityTraceFlags = ActivityTraceFlags.Recorded;
         var dataset = await UploadIrisAsync("iris-telemetry");
         var broken = await UploadIrisAsync("iris-telemetry-broken");
         var (run, job) = await EnqueueRunAsync(dataset, "telemetry");
@@ -81,7 +86,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.Equal(RunStatus.Error, (await _app.Stores.Runs.GetAsync(brokenRun, default)).RunStatus);
 
         // Spans: ingest for each upload; load, fit, evaluate, save for the run, in that order, with its ids.
-        var spans = _spans.Snapshot();
+        var spans = _spans.Snapshot().Where(s => s.TraceId == test.TraceId).ToList();
         var ingest = Assert.Single(spans, s => s.OperationName == "ingest" && Equals(s.GetTagItem(DashAITelemetry.DatasetId), dataset));
         Assert.Equal(150L, ingest.GetTagItem("dashai.rows"));
         var stages = spans.Where(s => Equals(s.GetTagItem(DashAITelemetry.RunId), run)).OrderBy(s => s.StartTimeUtc).ToList();
@@ -109,7 +114,9 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.True(Sum(metrics, "dashai.training.runs_ended", (DashAITelemetry.Status, "error"), (DashAITelemetry.ErrorKind, "permanent")) >= 1);
 
         // Logs: the run's lines carry its ids in their scope.
-        var finished = _logs.Snapshot().Where(l => l.Body == "Run {RunId} finished (job {JobId})" || (l.FormattedMessage?.StartsWith($"Run {run} finished", StringComparison.Ordinal) ?? false)).ToList();
+        var finished = _logs.Snapshot()
+            .Where(l => l.TraceId == test.TraceId && (l.Body == "Run {RunId} finished (job {JobId})" || (l.FormattedMessage?.StartsWith($"Run {run} finished", StringComparison.Ordinal) ?? false)))
+            .ToList();
         Assert.Contains(finished, l => ScopeValue(l, "RunId") is long r && r == run && ScopeValue(l, "JobId") is long j && j == job && ScopeValue(l, "DatasetId") is long d && d == dataset);
     }
 
