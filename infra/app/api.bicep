@@ -127,7 +127,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     AzureWebJobsStorage__queueServiceUri: storageAccount.properties.primaryEndpoints.queue
     AzureWebJobsStorage__tableServiceUri: storageAccount.properties.primaryEndpoints.table
     // The connection string names the component; with local auth disabled it authorizes nothing.
-    // Telemetry is accepted only with an Entra ID token for the identity named below.
+    // Telemetry is accepted only with an Entra ID token for the identity named below. The host and the
+    // worker's OpenTelemetry exporter (src/DashAI.Functions/Telemetry) both read these two settings.
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
   }

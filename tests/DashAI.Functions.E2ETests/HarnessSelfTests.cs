@@ -4,11 +4,11 @@ using System.Text;
 using System.Text.Json;
 using Azure.Storage.Queues;
 using DashAI.Functions.E2ETests.Infrastructure;
-using DashAI.Functions.HostHarness;
+using DashAI.Functions.LocalHost;
 
 namespace DashAI.Functions.E2ETests;
 
-public sealed class SampleAppFixture() : HarnessFixture("tests/DashAI.Functions.HostHarness.SampleApp", "sample-app");
+public sealed class SampleAppFixture() : HarnessFixture("tests/DashAI.Functions.LocalHost.SampleApp", "sample-app");
 
 /// <summary>The harness's own tests, against the tiny sample app: each host behaviour it claims to reproduce.</summary>
 public sealed class HarnessSelfTests(SampleAppFixture fixture) : IClassFixture<SampleAppFixture>
@@ -29,7 +29,7 @@ public sealed class HarnessSelfTests(SampleAppFixture fixture) : IClassFixture<S
     {
         var harness = await FunctionsHostHarness.StartAsync(new HarnessOptions
         {
-            AppPath = RepoPaths.Output("tests/DashAI.Functions.HostHarness.SampleApp"),
+            AppPath = RepoPaths.Output("tests/DashAI.Functions.LocalHost.SampleApp"),
             StorageConnectionString = fixture.StorageConnectionString,
             LoggerFactory = fixture.Log.Factory,
         });

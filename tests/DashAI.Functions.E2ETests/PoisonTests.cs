@@ -1,5 +1,5 @@
 using DashAI.Functions.E2ETests.Infrastructure;
-using DashAI.Functions.HostHarness;
+using DashAI.Functions.LocalHost;
 
 namespace DashAI.Functions.E2ETests;
 

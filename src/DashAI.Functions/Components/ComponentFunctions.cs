@@ -1,4 +1,5 @@
 using DashAI.Functions.Http;
+using DashAI.Functions.OpenApi;
 using DashAI.ML.Components;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
@@ -8,7 +9,7 @@ namespace DashAI.Functions.Components;
 /// <summary>A registry entry as the API returns it.</summary>
 public sealed record ComponentDto(
     string Name,
-    string Type,
+    [property: ApiValues(typeof(ComponentType))] string Type,
     string Description,
     System.Text.Json.Nodes.JsonObject ParameterSchema,
     IReadOnlyList<string> CompatibleTasks,
@@ -18,11 +19,17 @@ public sealed record ComponentDto(
         new(c.Name, c.Type.ToString(), c.Description, c.ParameterSchema, c.CompatibleTasks, c.Direction);
 }
 
+/// <summary>The query of <c>GET /component</c>.</summary>
+public sealed record ComponentListQuery(
+    [property: ApiDescription("Comma-separated component types: Task, Model, Metric, DataLoader.")] string? SelectTypes,
+    [property: ApiDescription("Only the components that fit this one (e.g. the models of a task).")] string? RelatedComponent);
+
 /// <summary>The component registry: tasks, models, metrics and dataloaders, and which fit which.</summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Function methods are invoked on an instance the worker activates, like every other function class.")]
 public sealed class ComponentFunctions
 {
     [Function("ListComponents")]
+    [ApiOperation("List the registry's tasks, models, metrics and dataloaders", Response = typeof(ComponentDto[]), Query = typeof(ComponentListQuery), Errors = [400])]
     public IResult List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "component")] HttpRequest request)
     {
@@ -35,6 +42,7 @@ public sealed class ComponentFunctions
     }
 
     [Function("GetComponent")]
+    [ApiOperation("Read one registry component by name", Response = typeof(ComponentDto), Errors = [404])]
     public IResult Get(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "component/{name}")] HttpRequest request,
         string name)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure;
 using DashAI.Functions.Http;
+using DashAI.Functions.OpenApi;
 using DashAI.Functions.Storage;
 using DashAI.ML.Data;
 using Microsoft.AspNetCore.Http;
@@ -16,29 +17,21 @@ public sealed class DatasetFileFunctions(Stores stores)
     public const int MaxSampleRows = 1000;
 
     [Function("GetDatasetInfo")]
+    [ApiOperation("Read a dataset's size, columns and splits", Response = typeof(DatasetInfoDto), Errors = [400, 404])]
     public async Task<IResult> Info(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "dataset/{id}/info")] HttpRequest request,
         string id,
         CancellationToken cancellationToken)
     {
         var dataset = await stores.Datasets.GetAsync(RequestInput.ParseId(id), cancellationToken);
-        return TypedResults.Ok(new
-        {
-            id = dataset.Id,
-            name = dataset.Name,
-            task_name = dataset.TaskName,
-            rows = dataset.Rows,
-            rows_per_split = JsonText.Parse(dataset.RowsPerSplit),
-            columns = JsonText.Parse(dataset.Columns),
-            input_columns = JsonText.Parse(dataset.InputColumns),
-            output_columns = JsonText.Parse(dataset.OutputColumns),
-            upload_bytes = dataset.UploadBytes,
-            sha256 = dataset.Sha256,
-            splits = JsonText.Parse(dataset.Splits),
-        });
+        return TypedResults.Ok(new DatasetInfoDto(
+            dataset.Id, dataset.Name, dataset.TaskName, dataset.Rows, JsonText.Parse(dataset.RowsPerSplit), JsonText.Parse(dataset.Columns),
+            JsonText.Parse(dataset.InputColumns), JsonText.Parse(dataset.OutputColumns), dataset.UploadBytes, dataset.Sha256,
+            JsonText.Parse(dataset.Splits)));
     }
 
     [Function("GetDatasetSample")]
+    [ApiOperation("Read the first rows of one split of a dataset", Response = typeof(System.Text.Json.Nodes.JsonObject[]), Query = typeof(DatasetSampleQuery), Errors = [400, 404])]
     public async Task<IResult> Sample(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "dataset/{id}/sample")] HttpRequest request,
         string id,
@@ -97,6 +90,7 @@ public sealed class DatasetFileFunctions(Stores stores)
     }
 
     [Function("GetDatasetFile")]
+    [ApiOperation("Download the file a dataset was uploaded from", Response = typeof(Stream), ResponseMediaType = "application/octet-stream", Errors = [400, 404])]
     public async Task<IResult> File(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "dataset/{id}/file")] HttpRequest request,
         string id,

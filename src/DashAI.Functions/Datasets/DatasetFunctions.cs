@@ -1,4 +1,5 @@
 using DashAI.Functions.Http;
+using DashAI.Functions.OpenApi;
 using DashAI.Functions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
@@ -9,6 +10,7 @@ namespace DashAI.Functions.Datasets;
 public sealed class DatasetFunctions(Stores stores)
 {
     [Function("ListDatasets")]
+    [ApiOperation("List the datasets", Response = typeof(DatasetDto[]))]
     public async Task<IResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "dataset")] HttpRequest request,
         CancellationToken cancellationToken)
@@ -17,6 +19,7 @@ public sealed class DatasetFunctions(Stores stores)
     }
 
     [Function("GetDataset")]
+    [ApiOperation("Read a dataset", Response = typeof(DatasetDto), Errors = [400, 404])]
     public async Task<IResult> Get(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "dataset/{id}")] HttpRequest request,
         string id,
@@ -27,6 +30,7 @@ public sealed class DatasetFunctions(Stores stores)
     }
 
     [Function("UpdateDataset")]
+    [ApiOperation("Rename a dataset or change its task", Response = typeof(DatasetDto), Body = typeof(DatasetUpdate), FieldsInQuery = true, Errors = [400, 404, 409, 412, 415])]
     public async Task<IResult> Update(
         [HttpTrigger(AuthorizationLevel.Function, "patch", Route = "dataset/{id}")] HttpRequest request,
         string id,
@@ -49,7 +53,9 @@ public sealed class DatasetFunctions(Stores stores)
 
         if (taskName is not null)
         {
+            // Refused like an experiment or run update that names an unknown task.
             dataset.TaskName = Validation.TaskName(taskName);
+            DashAI.Functions.Experiments.ExperimentRules.CheckTaskExists(dataset.TaskName);
         }
 
         dataset = await stores.Datasets.UpdateAsync(dataset, RequestInput.IfMatch(request) ?? dataset.ETag, previousName, cancellationToken);
@@ -57,6 +63,7 @@ public sealed class DatasetFunctions(Stores stores)
     }
 
     [Function("DeleteDataset")]
+    [ApiOperation("Delete a dataset and its files (409 while an experiment uses it)", Status = 204, Errors = [400, 404, 409, 412])]
     public async Task<IResult> Delete(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "dataset/{id}")] HttpRequest request,
         string id,

@@ -1,7 +1,9 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using DashAI.Functions.Http;
+using DashAI.Functions.OpenApi;
 using DashAI.Functions.Storage;
+using DashAI.Functions.Telemetry;
 using DashAI.ML;
 using DashAI.ML.Data;
 using Microsoft.AspNetCore.Http;
@@ -33,6 +35,7 @@ public sealed partial class DatasetUploadFunction(
     ];
 
     [Function("CreateDataset")]
+    [ApiOperation("Upload a dataset (file or URL), infer its columns and split it", Status = 201, Response = typeof(DatasetDto), Body = typeof(DatasetUploadForm), BodyMediaType = "multipart/form-data", Errors = [400, 409, 413, 415])]
     public async Task<IResult> Create(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "dataset")] HttpRequest request,
         CancellationToken cancellationToken)
@@ -71,10 +74,16 @@ public sealed partial class DatasetUploadFunction(
             }
 
             var splitsDirectory = Path.Combine(work.FullName, "splits");
+            using var span = DashAITelemetry.Source.StartActivity("ingest");
+            span?.SetTag(DashAITelemetry.Task, ingest.TaskName);
             var result = await Task.Run(() => DatasetIngestor.Ingest(upload.Path, ingest, splitsDirectory, cancellationToken), cancellationToken);
+            span?.SetTag("dashai.rows", result.Rows);
+            DashAITelemetry.RowsIngested.Add(result.Rows);
             DashAI.Functions.Experiments.ExperimentRules.CheckTaskFitsSchema(ingest.TaskName, result.Schema);
 
             var id = await stores.Datasets.NextIdAsync(cancellationToken);
+            span?.SetTag(DashAITelemetry.DatasetId, id);
+            using var ids = logger.BeginScope(new Dictionary<string, object> { ["DatasetId"] = id });
             var container = stores.Storage.Container(stores.Storage.Names.DatasetsContainer);
             try
             {

@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using DashAI.Functions.Datasets;
 using DashAI.Functions.Http;
+using DashAI.Functions.OpenApi;
 using DashAI.Functions.Runs;
 using DashAI.Functions.Storage;
 using Microsoft.AspNetCore.Http;
@@ -19,6 +20,7 @@ public sealed record ExperimentDto(long Id, long DatasetId, string Name, string 
 public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
 {
     [Function("ListExperiments")]
+    [ApiOperation("List the experiments", Response = typeof(ExperimentDto[]))]
     public async Task<IResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "experiment")] HttpRequest request,
         CancellationToken cancellationToken)
@@ -27,6 +29,7 @@ public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
     }
 
     [Function("GetExperiment")]
+    [ApiOperation("Read an experiment", Response = typeof(ExperimentDto), Errors = [400, 404])]
     public async Task<IResult> Get(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "experiment/{id}")] HttpRequest request,
         string id,
@@ -37,6 +40,7 @@ public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
     }
 
     [Function("CreateExperiment")]
+    [ApiOperation("Create an experiment: a task on a dataset", Status = 201, Response = typeof(ExperimentDto), Body = typeof(ExperimentCreate), FieldsInQuery = true, Errors = [400, 404, 409, 415])]
     public async Task<IResult> Create(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "experiment")] HttpRequest request,
         CancellationToken cancellationToken)
@@ -56,6 +60,7 @@ public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
     }
 
     [Function("UpdateExperiment")]
+    [ApiOperation("Rename an experiment or change its task or dataset", Response = typeof(ExperimentDto), Body = typeof(ExperimentUpdate), FieldsInQuery = true, Errors = [400, 404, 409, 412, 415])]
     public async Task<IResult> Update(
         [HttpTrigger(AuthorizationLevel.Function, "patch", Route = "experiment/{id}")] HttpRequest request,
         string id,
@@ -91,6 +96,7 @@ public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
     }
 
     [Function("DeleteExperiment")]
+    [ApiOperation("Delete an experiment and its runs (409 while one is queued or training)", Status = 204, Errors = [400, 404, 409, 412])]
     public async Task<IResult> Delete(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "experiment/{id}")] HttpRequest request,
         string id,

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DashAI.Functions.Storage;
+using DashAI.Functions.Telemetry;
 using DashAI.Functions.Training;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,6 +40,7 @@ public static class DashAIServiceCollectionExtensions
         services.AddSingleton<IRunTrainer, MlNetRunTrainer>();
 
         services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
+        services.AddDashAITelemetry(configuration);
         return services;
     }
 

@@ -1,3 +1,5 @@
+using DashAI.Functions.OpenApi;
+
 namespace DashAI.Functions.Jobs;
 
 /// <summary>A job as the API returns it.</summary>
@@ -5,7 +7,7 @@ public sealed record JobDto(
     long Id,
     int Type,
     long RunId,
-    string Status,
+    [property: ApiValues(typeof(JobStatus))] string Status,
     DateTime Created,
     DateTime LastModified,
     DateTime? Started,

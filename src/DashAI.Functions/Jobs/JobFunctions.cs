@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using DashAI.Functions.Http;
+using DashAI.Functions.OpenApi;
 using DashAI.Functions.Runs;
 using DashAI.Functions.Storage;
 using DashAI.Functions.Training;
@@ -13,6 +14,7 @@ namespace DashAI.Functions.Jobs;
 public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeProvider time, ILogger<JobFunctions> logger)
 {
     [Function("EnqueueRun")]
+    [ApiOperation("Send a run to train: creates a job and queues it", Status = 201, Response = typeof(JobDto), Query = typeof(EnqueueQuery), Errors = [400, 404, 409])]
     public async Task<IResult> Enqueue(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "job/runner")] HttpRequest request,
         CancellationToken cancellationToken)
@@ -71,6 +73,7 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeP
     }
 
     [Function("ListJobs")]
+    [ApiOperation("List jobs oldest first (the active ones unless status says otherwise)", Response = typeof(JobDto[]), Query = typeof(JobListQuery), Errors = [400])]
     public async Task<IResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "job")] HttpRequest request,
         CancellationToken cancellationToken)
@@ -99,6 +102,7 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeP
     }
 
     [Function("GetJob")]
+    [ApiOperation("Read a job", Response = typeof(JobDto), Errors = [400, 404])]
     public async Task<IResult> Get(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "job/{id}")] HttpRequest request,
         string id,
@@ -109,6 +113,7 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeP
     }
 
     [Function("CancelJob")]
+    [ApiOperation("Cancel a job: a queued one at once (200), a running one at its next check (202)", Response = typeof(JobDto), AlsoStatus = 202, Errors = [400, 404, 409])]
     public Task<IResult> Cancel(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "job/{id}")] HttpRequest request,
         string id,
@@ -117,12 +122,16 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeP
 
     /// <summary>The thesis form: <c>DELETE /job?job_id=N</c>.</summary>
     [Function("CancelJobByQuery")]
+    [ApiOperation("Cancel a job, thesis form (DELETE /job?job_id=N)", Response = typeof(JobDto), AlsoStatus = 202, Query = typeof(CancelJobQuery), Errors = [400, 404, 409])]
     public async Task<IResult> CancelByQuery(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "job")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         var input = await RequestInput.ReadAsync(request, cancellationToken);
-        return await CancelAsync(input.RequireLong("job_id"), cancellationToken);
+        var jobId = input.RequireLong("job_id");
+
+        // The same check as the path form's id, so DELETE /job/0 and DELETE /job?job_id=0 answer alike.
+        return await CancelAsync(jobId > 0 ? jobId : RequestInput.ParseId(jobId.ToString(System.Globalization.CultureInfo.InvariantCulture), "job_id"), cancellationToken);
     }
 
     private async Task<IResult> CancelAsync(long jobId, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DashAI.Functions.Http;
+using DashAI.Functions.OpenApi;
 
 namespace DashAI.Functions.Runs;
 
@@ -18,7 +19,7 @@ public sealed record RunDto(
     string Name,
     string? Description,
     string? RunPath,
-    int Status,
+    [property: ApiValues(typeof(RunStatus))] int Status,
     DateTime? DeliveryTime,
     DateTime? StartTime,
     DateTime? EndTime,

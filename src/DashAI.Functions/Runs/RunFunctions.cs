@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
 using DashAI.Functions.Http;
+using DashAI.Functions.OpenApi;
 using DashAI.Functions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
@@ -12,6 +13,7 @@ namespace DashAI.Functions.Runs;
 public sealed class RunFunctions(Stores stores, RunFiles files)
 {
     [Function("ListRuns")]
+    [ApiOperation("List the runs, optionally of one experiment", Response = typeof(RunDto[]), Query = typeof(RunListQuery), Errors = [400, 404])]
     public async Task<IResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "run")] HttpRequest request,
         CancellationToken cancellationToken)
@@ -28,6 +30,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
     }
 
     [Function("GetRun")]
+    [ApiOperation("Read a run with its status, stage and metrics", Response = typeof(RunDto), Errors = [400, 404])]
     public async Task<IResult> Get(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "run/{id}")] HttpRequest request,
         string id,
@@ -38,6 +41,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
     }
 
     [Function("CreateRun")]
+    [ApiOperation("Add a run (a model and its parameters) to an experiment", Status = 201, Response = typeof(RunDto), Body = typeof(RunCreate), FieldsInQuery = true, Errors = [400, 404, 409, 415])]
     public async Task<IResult> Create(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "run")] HttpRequest request,
         CancellationToken cancellationToken)
@@ -94,6 +98,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
     }
 
     [Function("UpdateRun")]
+    [ApiOperation("Rename a run, change its description or its parameters", Response = typeof(RunDto), Body = typeof(RunUpdate), FieldsInQuery = true, Errors = [400, 404, 409, 412, 415])]
     public async Task<IResult> Update(
         [HttpTrigger(AuthorizationLevel.Function, "patch", Route = "run/{id}")] HttpRequest request,
         string id,
@@ -159,6 +164,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
     }
 
     [Function("GetRunModel")]
+    [ApiOperation("Download a finished run's trained model (an ML.NET zip)", Response = typeof(Stream), ResponseMediaType = "application/zip", Errors = [400, 404])]
     public async Task<IResult> GetModel(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "run/{id}/model")] HttpRequest request,
         string id,
@@ -183,6 +189,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
     }
 
     [Function("DeleteRun")]
+    [ApiOperation("Delete a run and its model (409 while it is queued or training)", Status = 204, Errors = [400, 404, 409, 412])]
     public async Task<IResult> Delete(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "run/{id}")] HttpRequest request,
         string id,

@@ -3,6 +3,7 @@ using DashAI.Functions.Http;
 using DashAI.Functions.Jobs;
 using DashAI.Functions.Runs;
 using DashAI.Functions.Storage;
+using DashAI.Functions.Telemetry;
 using DashAI.ML;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -107,6 +108,11 @@ public sealed partial class TrainingWorker(
         }
 
         LogStarted(logger, run.Id, job.Id, job.Attempts, restarting);
+        if (!restarting)
+        {
+            DashAITelemetry.QueueWait.Record((now - job.Created).TotalSeconds);
+        }
+
         await TrainClaimedAsync(run, job, cancellationToken);
     }
 
@@ -146,6 +152,7 @@ public sealed partial class TrainingWorker(
         var attempts = Math.Max(job?.Attempts ?? 0, 1);
         var reason = $"training failed {attempts} times: {job?.Error ?? "the worker stopped before it could record why"}";
         await EndAsync(message.RunId, message.JobId, RunStatus.Error, JobStatus.Failed, reason, cancellationToken);
+        DashAITelemetry.RecordRunEnded("error", "poison");
         LogPoisoned(logger, message.RunId, message.JobId, reason);
     }
 
@@ -157,6 +164,7 @@ public sealed partial class TrainingWorker(
         var heartbeat = HeartbeatAsync(progress, training, stopHeartbeat.Token);
         var workRoot = string.IsNullOrWhiteSpace(_options.WorkDirectory) ? Path.GetTempPath() : _options.WorkDirectory;
         var workDirectory = Path.Combine(workRoot, "dashai-train", $"run-{run.Id}-job-{job.Id}-{Guid.NewGuid():N}");
+        TrainingSpans? spans = null;
         try
         {
             // Inside the try: if the instance's disk fails here, the heartbeat must still stop and the failure count as
@@ -177,10 +185,12 @@ public sealed partial class TrainingWorker(
             var dataset = await stores.Datasets.FindAsync(experiment.DatasetId, cancellationToken)
                 ?? throw new PermanentTrainingException($"Dataset {experiment.DatasetId} no longer exists.");
 
+            using var ids = logger.BeginScope(new Dictionary<string, object> { ["DatasetId"] = dataset.Id, ["Model"] = run.ModelName, ["Task"] = experiment.TaskName });
+            spans = new TrainingSpans(run.Id, job.Id, dataset.Id, run.ModelName, experiment.TaskName);
             var trained = await trainer.TrainAsync(
-                new TrainingWork(run, experiment, dataset, workDirectory), stage => progress.Stage = stage, training.Token);
+                new TrainingWork(run, experiment, dataset, workDirectory), stage => spans.Enter(progress.Stage = stage), training.Token);
 
-            progress.Stage = TrainingStages.Saving;
+            spans.Enter(progress.Stage = TrainingStages.Saving);
             training.Token.ThrowIfCancellationRequested();
 
             // The name is fixed, so a retried attempt overwrites instead of leaving a second model behind.
@@ -216,10 +226,14 @@ public sealed partial class TrainingWorker(
                 job.Id,
                 j => j.Finish(finished is null ? JobStatus.Failed : JobStatus.Succeeded, finished is null ? "The run changed while training." : null, time.GetUtcNow()),
                 cancellationToken);
+            spans.Dispose();
+            DashAITelemetry.RecordRunEnded(finished is null ? "error" : "finished", finished is null ? "run_changed" : null);
             LogFinished(logger, run.Id, job.Id);
         }
-        catch (OperationCanceledException) when (progress.CancelRequested)
+        catch (OperationCanceledException e) when (progress.CancelRequested)
         {
+            spans?.Fail(e);
+            DashAITelemetry.RecordRunEnded("cancelled", null);
             await EndAsync(run.Id, job.Id, RunStatus.Cancelled, JobStatus.Cancelled, null, cancellationToken);
             LogCancelled(logger, run.Id, job.Id);
         }
@@ -232,6 +246,7 @@ public sealed partial class TrainingWorker(
         }
         catch (Exception e) when (IsTransient(e))
         {
+            spans?.Fail(e);
             LogTransient(logger, e, run.Id, job.Id);
             await RecordTransientAsync(run.Id, job.Id, Describe(e));
             throw;
@@ -239,11 +254,14 @@ public sealed partial class TrainingWorker(
         catch (Exception e)
         {
             var reason = Describe(e);
+            spans?.Fail(e);
+            DashAITelemetry.RecordRunEnded("error", ErrorKind(e));
             LogFailed(logger, e, run.Id, job.Id, reason);
             await EndAsync(run.Id, job.Id, RunStatus.Error, JobStatus.Failed, reason, cancellationToken);
         }
         finally
         {
+            spans?.Dispose();
             await stopHeartbeat.CancelAsync();
             await heartbeat;
             TryDelete(workDirectory);
@@ -401,6 +419,15 @@ public sealed partial class TrainingWorker(
     // ENOSPC (28) and EDQUOT (122) on Linux; ERROR_HANDLE_DISK_FULL and ERROR_DISK_FULL on Windows.
     private static bool IsDiskFull(IOException e) =>
         (e.HResult & 0xFFFF) is 28 or 122 or 39 or 112;
+
+    /// <summary>The error_kind of a failed run in metrics: a short, bounded set of values.</summary>
+    internal static string ErrorKind(Exception e) => e switch
+    {
+        InvalidInputException => "invalid_input",
+        PermanentTrainingException => "permanent",
+        RequestFailedException => "storage",
+        _ => "internal",
+    };
 
     private static string Describe(Exception e) => e switch
     {

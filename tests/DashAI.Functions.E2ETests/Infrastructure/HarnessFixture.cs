@@ -1,5 +1,5 @@
 using Azure.Storage.Queues;
-using DashAI.Functions.HostHarness;
+using DashAI.Functions.LocalHost;
 using DashAI.Functions.Tests.Infrastructure;
 
 namespace DashAI.Functions.E2ETests.Infrastructure;

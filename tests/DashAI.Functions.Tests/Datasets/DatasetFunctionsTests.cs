@@ -94,6 +94,17 @@ public sealed class DatasetFunctionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PatchWithAnUnknownTaskNameIsABadRequestAndChangesNothing()
+    {
+        var dataset = await Seed.Dataset(_app);
+
+        var response = await _app.Invoke(_app.Request("PATCH", json: new { task_name = "NoSuchTask" }), (r, ct) => _functions.Update(r, dataset.Id.ToString(), ct));
+
+        response.AssertProblem(400, "Unknown task 'NoSuchTask'");
+        Assert.Equal(dataset.TaskName, (await _app.Stores.Datasets.GetAsync(dataset.Id, default)).TaskName);
+    }
+
+    [Fact]
     public async Task PatchWithNothingToChangeIsABadRequest()
     {
         var dataset = await Seed.Dataset(_app);

@@ -38,6 +38,9 @@ public sealed class FunctionMetadataTests
         { "GetDatasetFile", "get", "dataset/{id}/file" },
         { "ListComponents", "get", "component" },
         { "GetComponent", "get", "component/{name}" },
+        { "OpenApiDocument", "get", "openapi.json" },
+        { "ApiDocs", "get", "docs" },
+        { "ApiDocsAsset", "get", "docs/{file}" },
     };
 
     private static readonly Lazy<JsonArray> Metadata = new(() =>
@@ -54,7 +57,7 @@ public sealed class FunctionMetadataTests
         Assert.Equal(route, trigger["route"]!.GetValue<string>());
         Assert.Equal([method], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
         // Every endpoint needs a function key except the health probe.
-        Assert.Equal(name == "Health" ? "Anonymous" : "Function", trigger["authLevel"]!.GetValue<string>());
+        Assert.Equal(name is "Health" or "OpenApiDocument" or "ApiDocs" or "ApiDocsAsset" ? "Anonymous" : "Function", trigger["authLevel"]!.GetValue<string>());
         Assert.Contains(bindings, b => b!["type"]!.GetValue<string>() == "http" && b["direction"]!.GetValue<string>() == "Out");
     }
 

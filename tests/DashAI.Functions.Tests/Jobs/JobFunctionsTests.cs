@@ -597,6 +597,18 @@ public sealed class JobFunctionsTests : IAsyncLifetime
         (await Cancel(55555)).AssertProblem(404, "Job not found");
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-3")]
+    public async Task ANonPositiveJobIdIsTheSameBadRequestInThePathAndTheQuery(string id)
+    {
+        var byPath = await _app.Invoke(_app.Request("DELETE"), (r, ct) => _jobs.Cancel(r, id, ct));
+        var byQuery = await _app.Invoke(_app.Request("DELETE", query: $"job_id={id}"), _jobs.CancelByQuery);
+
+        byPath.AssertProblem(400, "must be a positive integer");
+        byQuery.AssertProblem(400, "must be a positive integer");
+    }
+
     [Fact]
     public async Task TheThesisFormCancelsByQuery()
     {

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace DashAI.Functions.HostHarness;
+namespace DashAI.Functions.LocalHost;
 
 /// <summary>What the harness needs to host one built dotnet-isolated function app.</summary>
 public sealed class HarnessOptions

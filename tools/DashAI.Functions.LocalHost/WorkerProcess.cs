@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 
-namespace DashAI.Functions.HostHarness;
+namespace DashAI.Functions.LocalHost;
 
 /// <summary>The dotnet-isolated worker as a child process, started the way the Functions host starts it.</summary>
 internal sealed class WorkerProcess : IDisposable

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
-using DashAI.Functions.HostHarness;
+using DashAI.Functions.LocalHost;
 using Microsoft.Extensions.Logging;
 
-// dotnet run --project tests/DashAI.Functions.HostHarness -- --app <worker dll or folder> [--port 7071]
+// dotnet run --project tools/DashAI.Functions.LocalHost -- --app <worker dll or folder> [--port 7071]
 //     [--storage "<connection string>"] [--setting KEY=VALUE]... [--verbose]
 // Serves the app until Ctrl+C.
 string? app = null;
@@ -38,7 +38,7 @@ for (var i = 0; i < args.Length; i++)
             verbose = true;
             break;
         case "-h" or "--help":
-            Console.WriteLine("usage: DashAI.Functions.HostHarness --app <worker dll or build folder> [--port 7071] [--storage <connection string>] [--setting KEY=VALUE]... [--verbose]");
+            Console.WriteLine("usage: DashAI.Functions.LocalHost --app <worker dll or build folder> [--port 7071] [--storage <connection string>] [--setting KEY=VALUE]... [--verbose]");
             return 0;
         default:
             Console.Error.WriteLine($"Unknown argument '{args[i]}' (try --help)");

@@ -1,12 +1,12 @@
 using System.Text.Json;
-using DashAI.Functions.HostHarness.Protocol;
+using DashAI.Functions.LocalHost.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 
-namespace DashAI.Functions.HostHarness;
+namespace DashAI.Functions.LocalHost;
 
 /// <summary>
 /// Serves HTTP functions the way the host does with the ASP.NET Core integration: match the request to a function
@@ -36,7 +36,7 @@ internal sealed class HttpTriggerProxy : IDisposable
     {
         _harness = harness;
         _workerUri = workerUri;
-        _logger = loggerFactory.CreateLogger("DashAI.Functions.HostHarness.Http");
+        _logger = loggerFactory.CreateLogger("DashAI.Functions.LocalHost.Http");
         _client = new HttpClient(new SocketsHttpHandler
         {
             UseProxy = false,

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace DashAI.Functions.HostHarness;
+namespace DashAI.Functions.LocalHost;
 
 /// <summary>The host.json settings the harness honours, with the host's defaults.</summary>
 internal sealed record HostJsonSettings

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using DashAI.Functions.HostHarness.Protocol;
+using DashAI.Functions.LocalHost.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -8,9 +8,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using MsgType = DashAI.Functions.HostHarness.Protocol.StreamingMessage.ContentOneofCase;
+using MsgType = DashAI.Functions.LocalHost.Protocol.StreamingMessage.ContentOneofCase;
 
-namespace DashAI.Functions.HostHarness;
+namespace DashAI.Functions.LocalHost;
 
 /// <summary>
 /// A minimal Functions host for tests: runs the built dotnet-isolated worker as a child process, speaks the
@@ -38,7 +38,7 @@ public sealed class FunctionsHostHarness : IAsyncDisposable
     private FunctionsHostHarness(HarnessOptions options)
     {
         _options = options;
-        _logger = options.LoggerFactory.CreateLogger("DashAI.Functions.HostHarness");
+        _logger = options.LoggerFactory.CreateLogger("DashAI.Functions.LocalHost");
         _channel = new WorkerChannel(options.LoggerFactory);
     }
 

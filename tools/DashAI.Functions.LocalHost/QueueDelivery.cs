@@ -1,4 +1,4 @@
-namespace DashAI.Functions.HostHarness;
+namespace DashAI.Functions.LocalHost;
 
 /// <summary>What became of one delivery of a queue message.</summary>
 public enum QueueDeliveryOutcome

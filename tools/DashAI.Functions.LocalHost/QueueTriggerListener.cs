@@ -3,11 +3,11 @@ using System.Text.Json;
 using Azure;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
-using DashAI.Functions.HostHarness.Protocol;
+using DashAI.Functions.LocalHost.Protocol;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 
-namespace DashAI.Functions.HostHarness;
+namespace DashAI.Functions.LocalHost;
 
 /// <summary>
 /// Runs one queue-triggered function with the host's queue semantics: receive a batch under a visibility lease,
@@ -38,7 +38,7 @@ internal sealed class QueueTriggerListener
         _trigger = function.Trigger!;
         _settings = harness.HostSettings;
         _maxPollingInterval = pollingCap is { } cap && cap < _settings.QueueMaxPollingInterval ? cap : _settings.QueueMaxPollingInterval;
-        _logger = loggerFactory.CreateLogger("DashAI.Functions.HostHarness.Queues");
+        _logger = loggerFactory.CreateLogger("DashAI.Functions.LocalHost.Queues");
 
         var queueName = ResolveSettingExpression(_trigger.GetString("queueName")
             ?? throw new InvalidOperationException($"{function.Name}: queueTrigger without queueName")).ToLowerInvariant();

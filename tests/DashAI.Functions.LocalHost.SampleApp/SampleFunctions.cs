@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 
-namespace DashAI.Functions.HostHarness.SampleApp;
+namespace DashAI.Functions.LocalHost.SampleApp;
 
 public sealed class SampleFunctions
 {

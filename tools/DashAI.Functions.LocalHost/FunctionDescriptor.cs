@@ -1,7 +1,7 @@
 using System.Text.Json;
-using DashAI.Functions.HostHarness.Protocol;
+using DashAI.Functions.LocalHost.Protocol;
 
-namespace DashAI.Functions.HostHarness;
+namespace DashAI.Functions.LocalHost;
 
 /// <summary>One function as the worker indexed it, with its raw bindings parsed.</summary>
 public sealed class FunctionDescriptor

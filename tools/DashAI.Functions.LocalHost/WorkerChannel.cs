@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using DashAI.Functions.HostHarness.Protocol;
+using DashAI.Functions.LocalHost.Protocol;
 using Grpc.Core;
 using GrpcRpcException = Grpc.Core.RpcException;
 using Microsoft.Extensions.Logging;
-using MsgType = DashAI.Functions.HostHarness.Protocol.StreamingMessage.ContentOneofCase;
+using MsgType = DashAI.Functions.LocalHost.Protocol.StreamingMessage.ContentOneofCase;
 
-namespace DashAI.Functions.HostHarness;
+namespace DashAI.Functions.LocalHost;
 
 /// <summary>
 /// The host end of the worker's EventStream: one bidirectional stream, messages written by a single
@@ -24,7 +24,7 @@ internal sealed class WorkerChannel
     public WorkerChannel(ILoggerFactory loggerFactory)
     {
         _loggerFactory = loggerFactory;
-        _logger = loggerFactory.CreateLogger("DashAI.Functions.HostHarness.Channel");
+        _logger = loggerFactory.CreateLogger("DashAI.Functions.LocalHost.Channel");
     }
 
     public string ExpectedWorkerId { get; set; } = string.Empty;
