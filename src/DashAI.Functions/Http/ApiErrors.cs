@@ -24,6 +24,8 @@ public static partial class ApiErrors
                 return Problem(404, "Not Found", notFound.Message);
             case DuplicateNameException duplicate:
                 return Problem(409, "Conflict", duplicate.Message);
+            case DashAI.Functions.Jobs.RefusedTransitionException refused:
+                return Problem(409, "Conflict", refused.Message);
             case StaleEntityException stale:
                 return Problem(412, "Precondition Failed", stale.Message);
             case StorageContentionException contention:

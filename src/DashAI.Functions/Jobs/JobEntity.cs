@@ -45,10 +45,20 @@ public sealed class JobEntity : EntityBase
     /// <summary>Set by DELETE /job while running; the trainer stops at its next check.</summary>
     public bool CancelRequested { get; set; }
 
-    /// <summary>Moves the job to a final status; always returns true (for use inside store changes).</summary>
+    /// <summary>
+    /// Moves the job to a final status through the lifecycle (a finished job cannot finish again:
+    /// <see cref="RefusedTransitionException"/>); returns true, for use inside store changes.
+    /// </summary>
     public bool Finish(string status, string? error, DateTimeOffset now)
     {
-        Status = status;
+        var what = status switch
+        {
+            JobStatus.Succeeded => JobEvent.Succeed,
+            JobStatus.Failed => JobEvent.Fail,
+            JobStatus.Cancelled => JobEvent.Cancel,
+            _ => throw new ArgumentOutOfRangeException(nameof(status), status, "not a final status"),
+        };
+        Status = Lifecycle.Next(Status, what);
         Error = error ?? Error;
         Finished = now;
         CancelRequested = false;

@@ -30,10 +30,7 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeP
 
         // The run's ETag is the lock between concurrent enqueues of one run: exactly one of them moves it to DELIVERED.
         var previous = Snapshot(run);
-        run.ResetResults();
-        run.Status = (int)RunStatus.Delivered;
-        run.DeliveryTime = time.GetUtcNow();
-        run.JobId = job.Id;
+        run.Enqueue(job.Id, time.GetUtcNow());
         try
         {
             run = await stores.Runs.UpdateAsync(run, run.ETag, null, cancellationToken);

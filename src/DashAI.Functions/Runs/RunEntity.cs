@@ -1,3 +1,4 @@
+using DashAI.Functions.Jobs;
 using DashAI.Functions.Storage;
 
 namespace DashAI.Functions.Runs;
@@ -77,12 +78,19 @@ public sealed class RunEntity : EntityBase
     /// </summary>
     public bool EndFor(long jobId, RunStatus status, string? error, DateTimeOffset now)
     {
-        if (JobId != jobId || RunStatus is not (RunStatus.Delivered or RunStatus.Started))
+        var what = status switch
+        {
+            RunStatus.Finished => RunEvent.Finish,
+            RunStatus.Error => RunEvent.Fail,
+            RunStatus.Cancelled => RunEvent.Cancel,
+            _ => throw new ArgumentOutOfRangeException(nameof(status), status, "not a final status"),
+        };
+        if (JobId != jobId || !Lifecycle.Allows(RunStatus, what))
         {
             return false;
         }
 
-        Status = (int)status;
+        Status = (int)Lifecycle.Next(RunStatus, what);
         Error = error;
         EndTime = now;
         Stage = null;
@@ -90,12 +98,23 @@ public sealed class RunEntity : EntityBase
         return true;
     }
 
-    /// <summary>Clears the results of an earlier training so the run can train again.</summary>
+    /// <summary>Queues the run for <paramref name="jobId"/>: its earlier results are cleared. Refused while it is queued or training.</summary>
+    public void Enqueue(long jobId, DateTimeOffset now)
+    {
+        var next = Lifecycle.Next(RunStatus, RunEvent.Enqueue);
+        ResetResults();
+        Status = (int)next;
+        DeliveryTime = now;
+        JobId = jobId;
+    }
+
+    /// <summary>Clears the results of an earlier training (its parameters changed). Refused while it is queued or training.</summary>
     public void ResetResults()
     {
+        var next = Lifecycle.Next(RunStatus, RunEvent.Reset);
         TrainMetrics = ValidationMetrics = TestMetrics = Artifacts = null;
         RunPath = null;
-        Status = (int)RunStatus.NotStarted;
+        Status = (int)next;
         DeliveryTime = StartTime = EndTime = Heartbeat = null;
         Stage = null;
         Error = null;

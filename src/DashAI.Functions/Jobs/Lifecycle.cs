@@ -1,0 +1,128 @@
+using DashAI.Functions.Runs;
+
+namespace DashAI.Functions.Jobs;
+
+/// <summary>What happens to a run: each is allowed only from the statuses <see cref="Lifecycle"/> lists.</summary>
+public enum RunEvent
+{
+    /// <summary>A job is created for it (POST /job/runner).</summary>
+    Enqueue,
+
+    /// <summary>An attempt claimed its job and starts (or restarts after a dead attempt).</summary>
+    Start,
+
+    /// <summary>The model and metrics are stored.</summary>
+    Finish,
+
+    /// <summary>It cannot train (bad data, model error, poisoned message).</summary>
+    Fail,
+
+    /// <summary>Its job was cancelled.</summary>
+    Cancel,
+
+    /// <summary>Its parameters changed: earlier results no longer describe it.</summary>
+    Reset,
+}
+
+/// <summary>What happens to a job.</summary>
+public enum JobEvent
+{
+    /// <summary>An attempt takes it (again, when the previous attempt's heartbeat went stale).</summary>
+    Claim,
+
+    Succeed,
+
+    Fail,
+
+    Cancel,
+}
+
+/// <summary>A transition the lifecycle does not allow, e.g. queuing a run that is already training.</summary>
+public sealed class RefusedTransitionException(string kind, string from, string what)
+    : Exception($"A {kind} that is {from} cannot {what}.")
+{
+    public string Kind { get; } = kind;
+
+    public string From { get; } = from;
+
+    public string What { get; } = what;
+}
+
+/// <summary>
+/// The run and job lifecycles as data: (from, event) → to. Every status change goes through
+/// <see cref="Next(RunStatus, RunEvent)"/> or <see cref="Next(string, JobEvent)"/>, so a change the table does not
+/// list is a typed error, never a silent overwrite; callers that expect duplicates (at-least-once delivery) ask
+/// <see cref="Allows(RunStatus, RunEvent)"/> first.
+/// </summary>
+public static class Lifecycle
+{
+    public static IReadOnlyDictionary<(RunStatus From, RunEvent Event), RunStatus> RunTransitions { get; } =
+        new Dictionary<(RunStatus, RunEvent), RunStatus>
+        {
+            [(RunStatus.NotStarted, RunEvent.Enqueue)] = RunStatus.Delivered,
+            [(RunStatus.Finished, RunEvent.Enqueue)] = RunStatus.Delivered,
+            [(RunStatus.Error, RunEvent.Enqueue)] = RunStatus.Delivered,
+            [(RunStatus.Cancelled, RunEvent.Enqueue)] = RunStatus.Delivered,
+            [(RunStatus.Delivered, RunEvent.Start)] = RunStatus.Started,
+            [(RunStatus.Started, RunEvent.Start)] = RunStatus.Started,
+            [(RunStatus.Started, RunEvent.Finish)] = RunStatus.Finished,
+            [(RunStatus.Delivered, RunEvent.Fail)] = RunStatus.Error,
+            [(RunStatus.Started, RunEvent.Fail)] = RunStatus.Error,
+            [(RunStatus.Delivered, RunEvent.Cancel)] = RunStatus.Cancelled,
+            [(RunStatus.Started, RunEvent.Cancel)] = RunStatus.Cancelled,
+            [(RunStatus.NotStarted, RunEvent.Reset)] = RunStatus.NotStarted,
+            [(RunStatus.Finished, RunEvent.Reset)] = RunStatus.NotStarted,
+            [(RunStatus.Error, RunEvent.Reset)] = RunStatus.NotStarted,
+            [(RunStatus.Cancelled, RunEvent.Reset)] = RunStatus.NotStarted,
+        };
+
+    public static IReadOnlyDictionary<(string From, JobEvent Event), string> JobTransitions { get; } =
+        new Dictionary<(string, JobEvent), string>
+        {
+            [(JobStatus.Queued, JobEvent.Claim)] = JobStatus.Running,
+            [(JobStatus.Running, JobEvent.Claim)] = JobStatus.Running,
+            [(JobStatus.Running, JobEvent.Succeed)] = JobStatus.Succeeded,
+            [(JobStatus.Queued, JobEvent.Fail)] = JobStatus.Failed,
+            [(JobStatus.Running, JobEvent.Fail)] = JobStatus.Failed,
+            [(JobStatus.Queued, JobEvent.Cancel)] = JobStatus.Cancelled,
+            [(JobStatus.Running, JobEvent.Cancel)] = JobStatus.Cancelled,
+        };
+
+    public static bool Allows(RunStatus from, RunEvent what) => RunTransitions.ContainsKey((from, what));
+
+    public static bool Allows(string from, JobEvent what) => JobTransitions.ContainsKey((from, what));
+
+    public static RunStatus Next(RunStatus from, RunEvent what) =>
+        RunTransitions.TryGetValue((from, what), out var to) ? to : throw new RefusedTransitionException("run", Describe(from), Verb(what));
+
+    public static string Next(string from, JobEvent what) =>
+        JobTransitions.TryGetValue((from, what), out var to) ? to : throw new RefusedTransitionException("job", from, Verb(what));
+
+    private static string Describe(RunStatus status) => status switch
+    {
+        RunStatus.NotStarted => "not started",
+        RunStatus.Delivered => "queued",
+        RunStatus.Started => "training",
+        RunStatus.Finished => "finished",
+        RunStatus.Error => "in error",
+        _ => "cancelled",
+    };
+
+    private static string Verb(RunEvent what) => what switch
+    {
+        RunEvent.Enqueue => "be queued",
+        RunEvent.Start => "start",
+        RunEvent.Finish => "finish",
+        RunEvent.Fail => "fail",
+        RunEvent.Cancel => "be cancelled",
+        _ => "have its results reset",
+    };
+
+    private static string Verb(JobEvent what) => what switch
+    {
+        JobEvent.Claim => "be claimed",
+        JobEvent.Succeed => "succeed",
+        JobEvent.Fail => "fail",
+        _ => "be cancelled",
+    };
+}
