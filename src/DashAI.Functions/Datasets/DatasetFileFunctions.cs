@@ -15,6 +15,8 @@ public sealed class DatasetFileFunctions(Stores stores)
 {
     public const int MaxSampleRows = 1000;
 
+    private static readonly string[] SampleFields = ["split", "n"];
+
     [Function("GetDatasetInfo")]
     public async Task<IResult> Info(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "dataset/{id}/info")] HttpRequest request,
@@ -44,7 +46,7 @@ public sealed class DatasetFileFunctions(Stores stores)
         string id,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var input = await RequestInput.ReadAsync(request, SampleFields, cancellationToken);
         var split = input.GetString("split") ?? SplitNames.Train;
         if (!SplitNames.All.Contains(split))
         {

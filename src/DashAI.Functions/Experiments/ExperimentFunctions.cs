@@ -18,6 +18,8 @@ public sealed record ExperimentDto(long Id, long DatasetId, string Name, string 
 /// <summary>Experiment endpoints.</summary>
 public sealed class ExperimentFunctions(Stores stores)
 {
+    private static readonly string[] Fields = ["dataset_id", "task_name", "name"];
+
     [Function("ListExperiments")]
     public async Task<IResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "experiment")] HttpRequest request,
@@ -42,7 +44,7 @@ public sealed class ExperimentFunctions(Stores stores)
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "experiment")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var input = await RequestInput.ReadAsync(request, Fields, cancellationToken);
         var datasetId = input.RequireLong("dataset_id");
         var taskName = Validation.TaskName(input.RequireString("task_name"));
         var name = Validation.Name(input.RequireString("name"));
@@ -62,7 +64,8 @@ public sealed class ExperimentFunctions(Stores stores)
         string id,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        RequestInput.ValidateIfMatch(request);
+        var input = await RequestInput.ReadAsync(request, Fields, cancellationToken);
         var name = input.GetString("name");
         var taskName = input.GetString("task_name");
         var datasetId = input.GetLong("dataset_id");
@@ -87,7 +90,7 @@ public sealed class ExperimentFunctions(Stores stores)
             ExperimentRules.CheckTaskFitsDataset(experiment.TaskName, dataset);
         }
 
-        experiment = await stores.Experiments.UpdateAsync(experiment, RequestInput.IfMatch(request) ?? experiment.ETag, previousName, cancellationToken);
+        experiment = await stores.Experiments.UpdateAsync(experiment, RequestInput.IfMatch(request, experiment.ETag), previousName, cancellationToken);
         return ApiResults.Ok(ExperimentDto.From(experiment), experiment.ETag);
     }
 
@@ -97,14 +100,17 @@ public sealed class ExperimentFunctions(Stores stores)
         string id,
         CancellationToken cancellationToken)
     {
+        RequestInput.ValidateIfMatch(request);
+        await RequestInput.ReadAsync(request, [], cancellationToken);
         var experiment = await stores.Experiments.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        var ifMatch = RequestInput.IfMatch(request, experiment.ETag);
         var runs = await stores.Runs.ListAsync(TableClient.CreateQueryFilter($"ExperimentId eq {experiment.Id}"), cancellationToken);
         if (runs.FirstOrDefault(r => r.RunStatus is RunStatus.Delivered or RunStatus.Started) is { } busy)
         {
             throw new ConflictException($"Run {busy.Id} of this experiment is queued or training; cancel its job first.");
         }
 
-        await stores.Experiments.DeleteAsync(experiment, RequestInput.IfMatch(request) ?? experiment.ETag, cancellationToken);
+        await stores.Experiments.DeleteAsync(experiment, ifMatch, cancellationToken);
         foreach (var run in runs)
         {
             await RunFunctions.DeleteRunAndFilesAsync(stores, run, run.ETag, cancellationToken);

@@ -17,7 +17,7 @@ public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogg
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "job/runner")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var input = await RequestInput.ReadAsync(request, ["run_id"], cancellationToken);
         var runId = input.RequireLong("run_id");
         var run = await stores.Runs.GetAsync(runId, cancellationToken);
         await ThrowIfRunHasActiveJobAsync(run, cancellationToken);
@@ -101,11 +101,14 @@ public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogg
     }
 
     [Function("CancelJob")]
-    public Task<IResult> Cancel(
+    public async Task<IResult> Cancel(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "job/{id}")] HttpRequest request,
         string id,
-        CancellationToken cancellationToken) =>
-        CancelAsync(RequestInput.ParseId(id), cancellationToken);
+        CancellationToken cancellationToken)
+    {
+        await RequestInput.ReadAsync(request, [], cancellationToken);
+        return await CancelAsync(RequestInput.ParseId(id), cancellationToken);
+    }
 
     /// <summary>The thesis form: <c>DELETE /job?job_id=N</c>.</summary>
     [Function("CancelJobByQuery")]
@@ -113,7 +116,7 @@ public sealed partial class JobFunctions(Stores stores, TimeProvider time, ILogg
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "job")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var input = await RequestInput.ReadAsync(request, ["job_id"], cancellationToken);
         return await CancelAsync(input.RequireLong("job_id"), cancellationToken);
     }
 

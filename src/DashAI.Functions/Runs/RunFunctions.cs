@@ -11,12 +11,16 @@ namespace DashAI.Functions.Runs;
 /// <summary>Run endpoints.</summary>
 public sealed class RunFunctions(Stores stores)
 {
+    private static readonly string[] CreateFields = ["experiment_id", "model_name", "name", "description", "parameters", "seed"];
+
+    private static readonly string[] UpdateFields = ["run_name", "name", "run_description", "description", "parameters"];
+
     [Function("ListRuns")]
     public async Task<IResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "run")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var input = await RequestInput.ReadAsync(request, ["experiment_id"], cancellationToken);
         string? filter = null;
         if (input.GetLong("experiment_id") is { } experimentId)
         {
@@ -43,7 +47,7 @@ public sealed class RunFunctions(Stores stores)
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "run")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var input = await RequestInput.ReadUncheckedAsync(request, cancellationToken);
 
         // Thesis form: the fields in the query and the parameters object as the whole body.
         // JSON form: every field in the body, parameters under "parameters".
@@ -57,9 +61,11 @@ public sealed class RunFunctions(Stores stores)
                 JsonObject o => o,
                 _ => throw new BadRequestException("The body must be the run's parameters as a JSON object."),
             };
+            RunRules.RejectMisplacedFields(parameters, request.Query["model_name"].ToString(), CreateFields);
         }
         else
         {
+            input.RejectUnknownFields(CreateFields);
             parameters = input.GetObject("parameters");
         }
 
@@ -100,19 +106,21 @@ public sealed class RunFunctions(Stores stores)
         string id,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        RequestInput.ValidateIfMatch(request);
+        var input = await RequestInput.ReadUncheckedAsync(request, cancellationToken);
         var name = input.GetString("run_name", "name");
         var description = input.GetString("run_description", "description");
 
         // The parameters come as the body itself (thesis) or under "parameters" (JSON form).
         JsonObject? parameters;
-        if (input.BodyObject is { } body && !body.ContainsKey("parameters") && !body.ContainsKey("run_name")
-            && !body.ContainsKey("name") && !body.ContainsKey("run_description") && !body.ContainsKey("description"))
+        var thesisForm = input.BodyObject is { } body && !body.Any(p => UpdateFields.Contains(p.Key));
+        if (thesisForm)
         {
-            parameters = body.Count == 0 ? null : body;
+            parameters = input.BodyObject!.Count == 0 ? null : input.BodyObject;
         }
         else
         {
+            input.RejectUnknownFields(UpdateFields);
             parameters = input.GetObject("parameters");
         }
 
@@ -122,6 +130,12 @@ public sealed class RunFunctions(Stores stores)
         }
 
         var run = await stores.Runs.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        var ifMatch = RequestInput.IfMatch(request, run.ETag);
+        if (thesisForm)
+        {
+            RunRules.RejectMisplacedFields(parameters, run.ModelName, UpdateFields);
+        }
+
         if (name is not null)
         {
             run.Name = Validation.Name(name, "run_name");
@@ -148,7 +162,7 @@ public sealed class RunFunctions(Stores stores)
             }
         }
 
-        run = await stores.Runs.UpdateAsync(run, RequestInput.IfMatch(request) ?? run.ETag, null, cancellationToken);
+        run = await stores.Runs.UpdateAsync(run, ifMatch, null, cancellationToken);
         return ApiResults.Ok(RunDto.From(run), run.ETag);
     }
 
@@ -182,13 +196,16 @@ public sealed class RunFunctions(Stores stores)
         string id,
         CancellationToken cancellationToken)
     {
+        RequestInput.ValidateIfMatch(request);
+        await RequestInput.ReadAsync(request, [], cancellationToken);
         var run = await stores.Runs.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        var ifMatch = RequestInput.IfMatch(request, run.ETag);
         if (run.RunStatus is RunStatus.Delivered or RunStatus.Started)
         {
             throw new ConflictException($"Run {run.Id} is queued or training; cancel its job first.");
         }
 
-        await DeleteRunAndFilesAsync(stores, run, RequestInput.IfMatch(request) ?? run.ETag, cancellationToken);
+        await DeleteRunAndFilesAsync(stores, run, ifMatch, cancellationToken);
         return TypedResults.NoContent();
     }
 
