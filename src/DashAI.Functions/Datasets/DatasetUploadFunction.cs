@@ -78,10 +78,10 @@ public sealed partial class DatasetUploadFunction(
             var container = stores.Storage.Container(stores.Storage.Names.DatasetsContainer);
             try
             {
-                await container.GetBlobClient(DatasetBlobs.Original(id)).UploadAsync(upload.Path, cancellationToken);
+                await container.GetBlobClient(DatasetBlobs.Original(id)).UploadAsync(upload.Path, StorageContext.FileUpload(overwrite: false), cancellationToken);
                 foreach (var (split, path) in result.SplitFiles)
                 {
-                    await container.GetBlobClient(DatasetBlobs.Split(id, split)).UploadAsync(path, cancellationToken);
+                    await container.GetBlobClient(DatasetBlobs.Split(id, split)).UploadAsync(path, StorageContext.FileUpload(overwrite: false), cancellationToken);
                 }
 
                 var dataset = await stores.Datasets.CreateAsync(

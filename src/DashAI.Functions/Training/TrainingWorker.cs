@@ -178,7 +178,7 @@ public sealed partial class TrainingWorker(
             // The name is fixed, so a retried attempt overwrites instead of leaving a second model behind.
             var modelBlob = $"{run.Id}/model.zip";
             await stores.Storage.Container(stores.Storage.Names.ModelsContainer).GetBlobClient(modelBlob)
-                .UploadAsync(trained.ModelPath, overwrite: true, cancellationToken);
+                .UploadAsync(trained.ModelPath, StorageContext.FileUpload(overwrite: true), cancellationToken);
 
             await stopHeartbeat.CancelAsync();
             await heartbeat;
@@ -375,7 +375,7 @@ public sealed partial class TrainingWorker(
         RequestFailedException r => r.Status is 0 or 408 or 429 or 500 or 502 or 503 or 504,
         HttpRequestException or TimeoutException or IOException => true,
         AggregateException a => a.InnerExceptions.All(IsTransient),
-        _ => false,
+        _ => StorageFailures.IsUnreachable(e),
     };
 
     private static string Describe(Exception e) => e switch
