@@ -27,6 +27,12 @@ public sealed partial class DatasetUploadFunction(
 {
     private const int MaxFieldBytes = 1 << 20;
 
+    // Part headers and boundaries around the file and the two text fields.
+    private const int MultipartOverheadBytes = 64 * 1024;
+
+    /// <summary>The largest whole request an upload of <paramref name="maxUploadBytes"/> can need: the file, 'params' and 'url' at their limits, and the multipart framing.</summary>
+    public static long MaxRequestBytes(long maxUploadBytes) => maxUploadBytes + (2 * MaxFieldBytes) + MultipartOverheadBytes;
+
     private static readonly string[] AcceptedFileTypes =
     [
         "text/", "application/json", "application/octet-stream", "application/csv", "application/vnd.ms-excel", "application/x-ndjson",
@@ -38,7 +44,7 @@ public sealed partial class DatasetUploadFunction(
         CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxUploadBytes;
-        if (request.ContentLength > limit + MaxFieldBytes)
+        if (request.ContentLength > MaxRequestBytes(limit))
         {
             throw new PayloadTooLargeException($"The request is larger than the upload limit of {limit} bytes.");
         }
