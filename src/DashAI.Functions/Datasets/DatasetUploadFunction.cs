@@ -26,6 +26,7 @@ public sealed partial class DatasetUploadFunction(
     ILogger<DatasetUploadFunction> logger)
 {
     private const int MaxFieldBytes = 1 << 20;
+    private const int MaxBoundaryLength = 70;
 
     // Part headers and boundaries around the file and the two text fields.
     private const int MultipartOverheadBytes = 64 * 1024;
@@ -143,8 +144,14 @@ public sealed partial class DatasetUploadFunction(
         }
 
         var boundary = HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value;
-        return string.IsNullOrEmpty(boundary)
-            ? throw new BadRequestException("The multipart request has no boundary.")
+        if (string.IsNullOrEmpty(boundary))
+        {
+            throw new BadRequestException("The multipart request has no boundary.");
+        }
+
+        // RFC 2046 allows at most 70 characters; the multipart reader cannot work with a boundary longer than its buffer.
+        return boundary.Length > MaxBoundaryLength
+            ? throw new BadRequestException($"The multipart boundary is longer than {MaxBoundaryLength} characters.")
             : boundary;
     }
 

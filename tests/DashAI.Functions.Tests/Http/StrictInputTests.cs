@@ -252,6 +252,16 @@ public sealed class StrictInputTests : IAsyncLifetime
         await AssertNoDatasetStored();
     }
 
+    [Fact]
+    public async Task AMultipartBoundaryLongerThanTheStandardAllowsIsABadRequest()
+    {
+        var request = _app.Request("POST", body: "--x\r\n", contentType: "multipart/form-data; boundary=" + new string('b', 5000));
+
+        var response = await _app.Invoke(request, _upload.Create);
+
+        response.AssertProblem(400, "boundary");
+    }
+
     [Theory]
     [InlineData("output_columns", "did you mean 'outputs_columns'?")]
     [InlineData("dataset_nmae", "did you mean 'dataset_name'?")]
