@@ -29,7 +29,7 @@ public sealed class StorageClients
     private string? ConnectionString => string.IsNullOrWhiteSpace(_configuration[ConnectionName]) ? null : _configuration[ConnectionName];
 
     /// <summary>How long one storage request may take before it counts as failed (table and queue operations are small).</summary>
-    public static readonly TimeSpan NetworkTimeout = TimeSpan.FromSeconds(2.5);
+    public static readonly TimeSpan NetworkTimeout = TimeSpan.FromSeconds(4);
 
     /// <summary>Blob requests carry up to <see cref="BlobTransferBytes"/> of a file, so they get longer.</summary>
     public static readonly TimeSpan BlobNetworkTimeout = TimeSpan.FromSeconds(10);
@@ -37,8 +37,14 @@ public sealed class StorageClients
     /// <summary>The most a single blob request uploads; larger files go in blocks of this size.</summary>
     public const int BlobTransferBytes = 8 * 1024 * 1024;
 
-    /// <summary>Retries after the first try: with the delays below, a dead or hung account fails a table call in under 9 s.</summary>
-    public const int MaxRetries = 2;
+    /// <summary>Retries after the first try: with <see cref="RetryDelay"/>, a dead or hung account fails a table call within <see cref="UnavailableBudget"/>.</summary>
+    public const int MaxRetries = 1;
+
+    /// <summary>The wait before a retry (the SDK adds up to 20% jitter).</summary>
+    public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>The longest a table or queue call can take when storage is dead or hangs: every try times out, plus the waits between them.</summary>
+    public static TimeSpan UnavailableBudget => ((MaxRetries + 1) * NetworkTimeout) + (MaxRetries * RetryDelay * 1.2);
 
     public TableServiceClient CreateTableServiceClient()
     {
@@ -71,8 +77,8 @@ public sealed class StorageClients
     {
         options.Retry.Mode = RetryMode.Exponential;
         options.Retry.MaxRetries = MaxRetries;
-        options.Retry.Delay = TimeSpan.FromMilliseconds(250);
-        options.Retry.MaxDelay = TimeSpan.FromSeconds(1);
+        options.Retry.Delay = RetryDelay;
+        options.Retry.MaxDelay = RetryDelay;
         options.Retry.NetworkTimeout = networkTimeout;
         return options;
     }

@@ -18,7 +18,11 @@ namespace DashAI.Functions.Tests.Health;
 /// </summary>
 public sealed class StorageOutageTests
 {
-    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// What the clients' settings allow is checked against the 10 s target exactly; a live request on a shared, loaded
+    /// test machine gets twice that, which still tells seconds from the SDK defaults' minutes (4 tries of 100 s).
+    /// </summary>
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(20);
 
     /// <summary>Routes that answer without storage.</summary>
     private static readonly HashSet<string> NoStorage = ["ListComponents", "GetComponent"];
@@ -74,6 +78,12 @@ public sealed class StorageOutageTests
         Assert.NotNull(thrown);
         Assert.True(TrainingWorker.IsTransient(thrown), thrown.ToString());
         Assert.True(stopwatch.Elapsed < Budget, $"took {stopwatch.Elapsed.TotalSeconds:F1} s");
+    }
+
+    [Fact]
+    public void TheClientsGiveUpOnADeadOrHungAccountWithinTenSeconds()
+    {
+        Assert.True(StorageClients.UnavailableBudget <= TimeSpan.FromSeconds(10), $"{StorageClients.UnavailableBudget}");
     }
 
     [Fact]
