@@ -16,6 +16,8 @@ public sealed class DatasetFileFunctions(Stores stores)
 {
     public const int MaxSampleRows = 1000;
 
+    private static readonly string[] SampleFields = ["split", "n"];
+
     [Function("GetDatasetInfo")]
     [ApiOperation("Read a dataset's size, columns and splits", Response = typeof(DatasetInfoDto), Errors = [400, 404])]
     public async Task<IResult> Info(
@@ -37,7 +39,7 @@ public sealed class DatasetFileFunctions(Stores stores)
         string id,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var input = await RequestInput.ReadAsync(request, SampleFields, cancellationToken);
         var split = input.GetString("split") ?? SplitNames.Train;
         if (!SplitNames.All.Contains(split))
         {

@@ -9,6 +9,8 @@ namespace DashAI.Functions.Datasets;
 /// <summary>Dataset endpoints: list, read, rename/retask, delete. Upload lives in <see cref="DatasetUploadFunction"/>.</summary>
 public sealed class DatasetFunctions(Stores stores)
 {
+    private static readonly string[] UpdateFields = ["name", "task_name"];
+
     [Function("ListDatasets")]
     [ApiOperation("List the datasets", Response = typeof(DatasetDto[]))]
     public async Task<IResult> List(
@@ -36,7 +38,8 @@ public sealed class DatasetFunctions(Stores stores)
         string id,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        RequestInput.ValidateIfMatch(request);
+        var input = await RequestInput.ReadAsync(request, UpdateFields, cancellationToken);
         var name = input.GetString("name");
         var taskName = input.GetString("task_name");
         if (name is null && taskName is null)
@@ -58,7 +61,7 @@ public sealed class DatasetFunctions(Stores stores)
             DashAI.Functions.Experiments.ExperimentRules.CheckTaskExists(dataset.TaskName);
         }
 
-        dataset = await stores.Datasets.UpdateAsync(dataset, RequestInput.IfMatch(request) ?? dataset.ETag, previousName, cancellationToken);
+        dataset = await stores.Datasets.UpdateAsync(dataset, RequestInput.IfMatch(request, dataset.ETag), previousName, cancellationToken);
         return ApiResults.Ok(DatasetDto.From(dataset), dataset.ETag);
     }
 
@@ -69,7 +72,10 @@ public sealed class DatasetFunctions(Stores stores)
         string id,
         CancellationToken cancellationToken)
     {
+        RequestInput.ValidateIfMatch(request);
+        await RequestInput.ReadAsync(request, [], cancellationToken);
         var dataset = await stores.Datasets.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        var ifMatch = RequestInput.IfMatch(request, dataset.ETag);
         if (await stores.Experiments.AnyAsync(Azure.Data.Tables.TableClient.CreateQueryFilter($"DatasetId eq {dataset.Id}"), cancellationToken))
         {
             throw new ConflictException($"Dataset {dataset.Id} is used by an experiment; delete its experiments first.");
@@ -77,7 +83,7 @@ public sealed class DatasetFunctions(Stores stores)
 
         // Entity first: once it is gone nobody can start using the files, and a failure after it leaves
         // only unreachable blobs under a prefix no new dataset reuses (ids never repeat).
-        await stores.Datasets.DeleteAsync(dataset, RequestInput.IfMatch(request) ?? dataset.ETag, cancellationToken);
+        await stores.Datasets.DeleteAsync(dataset, ifMatch, cancellationToken);
         await stores.Storage.DeleteBlobsAsync(stores.Storage.Names.DatasetsContainer, $"{dataset.Id}/", cancellationToken);
         return TypedResults.NoContent();
     }

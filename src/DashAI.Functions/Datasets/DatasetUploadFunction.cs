@@ -28,6 +28,13 @@ public sealed partial class DatasetUploadFunction(
     ILogger<DatasetUploadFunction> logger)
 {
     private const int MaxFieldBytes = 1 << 20;
+    private const int MaxBoundaryLength = 70;
+
+    // Part headers and boundaries around the file and the two text fields.
+    private const int MultipartOverheadBytes = 64 * 1024;
+
+    /// <summary>The largest whole request an upload of <paramref name="maxUploadBytes"/> can need: the file, 'params' and 'url' at their limits, and the multipart framing.</summary>
+    public static long MaxRequestBytes(long maxUploadBytes) => maxUploadBytes + (2 * MaxFieldBytes) + MultipartOverheadBytes;
 
     private static readonly string[] AcceptedFileTypes =
     [
@@ -41,7 +48,7 @@ public sealed partial class DatasetUploadFunction(
         CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxUploadBytes;
-        if (request.ContentLength > limit + MaxFieldBytes)
+        if (request.ContentLength > MaxRequestBytes(limit))
         {
             throw new PayloadTooLargeException($"The request is larger than the upload limit of {limit} bytes.");
         }
@@ -87,10 +94,10 @@ public sealed partial class DatasetUploadFunction(
             var container = stores.Storage.Container(stores.Storage.Names.DatasetsContainer);
             try
             {
-                await container.GetBlobClient(DatasetBlobs.Original(id)).UploadAsync(upload.Path, cancellationToken);
+                await container.GetBlobClient(DatasetBlobs.Original(id)).UploadAsync(upload.Path, StorageContext.FileUpload(overwrite: false), cancellationToken);
                 foreach (var (split, path) in result.SplitFiles)
                 {
-                    await container.GetBlobClient(DatasetBlobs.Split(id, split)).UploadAsync(path, cancellationToken);
+                    await container.GetBlobClient(DatasetBlobs.Split(id, split)).UploadAsync(path, StorageContext.FileUpload(overwrite: false), cancellationToken);
                 }
 
                 var dataset = await stores.Datasets.CreateAsync(
@@ -146,8 +153,14 @@ public sealed partial class DatasetUploadFunction(
         }
 
         var boundary = HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value;
-        return string.IsNullOrEmpty(boundary)
-            ? throw new BadRequestException("The multipart request has no boundary.")
+        if (string.IsNullOrEmpty(boundary))
+        {
+            throw new BadRequestException("The multipart request has no boundary.");
+        }
+
+        // RFC 2046 allows at most 70 characters; the multipart reader cannot work with a boundary longer than its buffer.
+        return boundary.Length > MaxBoundaryLength
+            ? throw new BadRequestException($"The multipart boundary is longer than {MaxBoundaryLength} characters.")
             : boundary;
     }
 
@@ -155,16 +168,7 @@ public sealed partial class DatasetUploadFunction(
     {
         var form = new UploadForm();
         var reader = new MultipartReader(boundary, body) { BodyLengthLimit = null };
-        MultipartSection? section;
-        try
-        {
-            section = await reader.ReadNextSectionAsync(cancellationToken);
-        }
-        catch (IOException e)
-        {
-            throw new BadRequestException($"The multipart body is malformed: {e.Message}");
-        }
-
+        var section = await NextSectionAsync(reader, cancellationToken);
         while (section is not null)
         {
             if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
@@ -183,7 +187,7 @@ public sealed partial class DatasetUploadFunction(
 
                     CheckFileType(section.ContentType);
                     var fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
-                    form.File = await UploadFiles.SaveAsync(section.Body, Path.Combine(directory, "upload"), limit, Path.GetFileName(fileName), cancellationToken);
+                    form.File = await UploadFiles.SaveAsync(new MalformedAsBadRequestStream(section.Body), Path.Combine(directory, "upload"), limit, Path.GetFileName(fileName), cancellationToken);
                     break;
                 case "params":
                     form.Params = form.Params is null ? await ReadFieldAsync(section, field, cancellationToken) : throw Duplicate(field);
@@ -195,11 +199,29 @@ public sealed partial class DatasetUploadFunction(
                     throw new BadRequestException($"Unknown form field '{field}': send 'params' and 'file' or 'url'.");
             }
 
-            section = await reader.ReadNextSectionAsync(cancellationToken);
+            section = await NextSectionAsync(reader, cancellationToken);
         }
 
         return form;
     }
+
+    private static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadNextSectionAsync(cancellationToken);
+        }
+        catch (Exception e) when (IsMalformedBody(e))
+        {
+            throw Malformed(e);
+        }
+    }
+
+    // The multipart reader's complaints about the body (no boundary, a cut-off section, an over-long header line) are
+    // the client's mistake; a body over the server's own limit keeps its 413 (BadHttpRequestException).
+    private static bool IsMalformedBody(Exception e) => e is (IOException or InvalidDataException) and not BadHttpRequestException;
+
+    private static BadRequestException Malformed(Exception e) => new($"The multipart body is malformed: {e.Message}");
 
     private static void CheckFileType(string? contentType)
     {
@@ -220,7 +242,8 @@ public sealed partial class DatasetUploadFunction(
         using var buffer = new MemoryStream();
         var chunk = new byte[8192];
         int read;
-        while ((read = await section.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        var body = new MalformedAsBadRequestStream(section.Body);
+        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
         {
             if (buffer.Length + read > MaxFieldBytes)
             {
@@ -251,6 +274,57 @@ public sealed partial class DatasetUploadFunction(
         ["shuffle"] = splits.Shuffle,
         ["stratify"] = splits.Stratify,
     }.ToJsonString();
+
+    /// <summary>A multipart section's body whose read errors (a section cut off before its boundary) are a 400.</summary>
+    private sealed class MalformedAsBadRequestStream(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            try
+            {
+                return inner.Read(buffer, offset, count);
+            }
+            catch (Exception e) when (IsMalformedBody(e))
+            {
+                throw Malformed(e);
+            }
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await inner.ReadAsync(buffer, cancellationToken);
+            }
+            catch (Exception e) when (IsMalformedBody(e))
+            {
+                throw Malformed(e);
+            }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 
     private sealed class UploadForm
     {

@@ -19,6 +19,8 @@ public sealed record ExperimentDto(long Id, long DatasetId, string Name, string 
 /// <summary>Experiment endpoints.</summary>
 public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
 {
+    private static readonly string[] Fields = ["dataset_id", "task_name", "name"];
+
     [Function("ListExperiments")]
     [ApiOperation("List the experiments", Response = typeof(ExperimentDto[]))]
     public async Task<IResult> List(
@@ -45,7 +47,7 @@ public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "experiment")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var input = await RequestInput.ReadAsync(request, Fields, cancellationToken);
         var datasetId = input.RequireLong("dataset_id");
         var taskName = Validation.TaskName(input.RequireString("task_name"));
         var name = Validation.Name(input.RequireString("name"));
@@ -66,7 +68,8 @@ public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
         string id,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        RequestInput.ValidateIfMatch(request);
+        var input = await RequestInput.ReadAsync(request, Fields, cancellationToken);
         var name = input.GetString("name");
         var taskName = input.GetString("task_name");
         var datasetId = input.GetLong("dataset_id");
@@ -91,7 +94,7 @@ public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
             ExperimentRules.CheckTaskFitsDataset(experiment.TaskName, dataset);
         }
 
-        experiment = await stores.Experiments.UpdateAsync(experiment, RequestInput.IfMatch(request) ?? experiment.ETag, previousName, cancellationToken);
+        experiment = await stores.Experiments.UpdateAsync(experiment, RequestInput.IfMatch(request, experiment.ETag), previousName, cancellationToken);
         return ApiResults.Ok(ExperimentDto.From(experiment), experiment.ETag);
     }
 
@@ -102,14 +105,17 @@ public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
         string id,
         CancellationToken cancellationToken)
     {
+        RequestInput.ValidateIfMatch(request);
+        await RequestInput.ReadAsync(request, [], cancellationToken);
         var experiment = await stores.Experiments.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        var ifMatch = RequestInput.IfMatch(request, experiment.ETag);
         var runs = await stores.Runs.ListAsync(TableClient.CreateQueryFilter($"ExperimentId eq {experiment.Id}"), cancellationToken);
         if (runs.FirstOrDefault(r => r.RunStatus is RunStatus.Delivered or RunStatus.Started) is { } busy)
         {
             throw new ConflictException($"Run {busy.Id} of this experiment is queued or training; cancel its job first.");
         }
 
-        await stores.Experiments.DeleteAsync(experiment, RequestInput.IfMatch(request) ?? experiment.ETag, cancellationToken);
+        await stores.Experiments.DeleteAsync(experiment, ifMatch, cancellationToken);
         foreach (var run in runs)
         {
             await runFiles.DeleteRunAndFilesAsync(run, run.ETag, cancellationToken);

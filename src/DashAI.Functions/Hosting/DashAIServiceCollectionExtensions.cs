@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using DashAI.Functions.Storage;
 using DashAI.Functions.Telemetry;
 using DashAI.Functions.Training;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -20,6 +21,11 @@ public static class DashAIServiceCollectionExtensions
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);
         services.AddOptions<DashAI.Functions.Datasets.DatasetOptions>().BindConfiguration(DashAI.Functions.Datasets.DatasetOptions.SectionName)
             .Validate(o => o.MaxUploadBytes > 0, "DashAI:Datasets:MaxUploadBytes must be positive.");
+
+        // The worker's own server (ASP.NET Core integration) caps bodies at ~28.6 MiB by default, before any function
+        // runs; lift it to the largest dataset form so that our limit (a 413 problem document) is the one that applies.
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<DashAI.Functions.Datasets.DatasetOptions>>(
+            (kestrel, datasets) => kestrel.Limits.MaxRequestBodySize = DashAI.Functions.Datasets.DatasetUploadFunction.MaxRequestBytes(datasets.Value.MaxUploadBytes));
 
         services.TryAddSingletonTimeProvider();
         services.AddSingleton(new StorageClients(configuration));

@@ -4,6 +4,7 @@ using Azure;
 using DashAI.Functions.Storage;
 using DashAI.ML;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 
 namespace DashAI.Functions.Http;
@@ -14,6 +15,9 @@ namespace DashAI.Functions.Http;
 /// </summary>
 public static partial class ApiErrors
 {
+    /// <summary>What a 503 tells the client to wait before retrying.</summary>
+    public const int RetryAfterSeconds = 5;
+
     public static IResult ToResult(Exception exception, ILogger logger)
     {
         switch (exception)
@@ -42,10 +46,13 @@ public static partial class ApiErrors
             case JsonException json:
                 return Problem(400, "Bad Request", $"Malformed JSON: {json.Message}");
             case BadHttpRequestException bad:
-                return Problem(bad.StatusCode, "Bad Request", bad.Message);
+                return Problem(bad.StatusCode, ReasonPhrases.GetReasonPhrase(bad.StatusCode), bad.Message);
             case RequestFailedException { Status: 429 or 503 or 500 } storage when IsThrottling(storage):
                 LogThrottled(logger, storage.Status, storage.ErrorCode);
-                return new RetryAfter(Problem(503, "Service Unavailable", "Storage is busy; retry shortly."), 5);
+                return new RetryAfter(Problem(503, "Service Unavailable", "Storage is busy; retry shortly."), RetryAfterSeconds);
+            case var unreachable when StorageFailures.IsUnreachable(unreachable):
+                LogUnreachable(logger, unreachable.GetType().Name, unreachable.Message);
+                return new RetryAfter(Problem(503, "Service Unavailable", "Storage is unavailable; retry shortly."), RetryAfterSeconds);
             default:
                 var errorId = Activity.Current?.TraceId.ToString() ?? Guid.NewGuid().ToString("N");
                 LogUnhandled(logger, exception, errorId);
@@ -66,6 +73,9 @@ public static partial class ApiErrors
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Write contention: {Detail}")]
     private static partial void LogContention(ILogger logger, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage is unreachable: {ExceptionType} {Reason}")]
+    private static partial void LogUnreachable(ILogger logger, string exceptionType, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage throttled the request: {Status} {ErrorCode}")]
     private static partial void LogThrottled(ILogger logger, int status, string? errorCode);

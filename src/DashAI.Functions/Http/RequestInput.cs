@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
+using DashAI.ML;
 using Microsoft.AspNetCore.Http;
 
 namespace DashAI.Functions.Http;
@@ -25,13 +27,39 @@ public sealed class RequestInput
 
     public JsonObject? BodyObject => Body as JsonObject;
 
-    public static async Task<RequestInput> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>The largest JSON body a create or update accepts (a field of the dataset form has the same limit).</summary>
+    public const int MaxBodyBytes = 1 << 20;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Reads the request's fields; a JSON body must be an object whose keys are all among <paramref name="fields"/>
+    /// (an unknown key is a 400 naming it, with the known field it probably meant) and appear once each.
+    /// </summary>
+    public static async Task<RequestInput> ReadAsync(HttpRequest request, IReadOnlyCollection<string> fields, CancellationToken cancellationToken)
     {
+        var input = await ReadUncheckedAsync(request, cancellationToken);
+        input.RejectUnknownFields(fields);
+        return input;
+    }
+
+    /// <summary>
+    /// Reads the request's fields without checking the body's keys, for endpoints whose body may be a free-form object
+    /// (a run's parameters, checked against the model's schema instead); they call <see cref="RejectUnknownFields"/> when
+    /// the body holds fields. Duplicate keys are refused at any depth.
+    /// </summary>
+    public static async Task<RequestInput> ReadUncheckedAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         JsonNode? body = null;
         if (request.ContentLength is not 0 && request.Body is not null)
         {
-            using var reader = new StreamReader(request.Body);
-            var text = await reader.ReadToEndAsync(cancellationToken);
+            if (request.ContentLength > MaxBodyBytes)
+            {
+                throw new PayloadTooLargeException($"The request body is larger than {MaxBodyBytes} bytes.");
+            }
+
+            var text = await ReadBodyAsync(request.Body, cancellationToken);
             if (!string.IsNullOrWhiteSpace(text))
             {
                 if (request.ContentType is { } contentType && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
@@ -39,18 +67,77 @@ public sealed class RequestInput
                     throw new UnsupportedMediaTypeException($"Send the body as application/json, not '{contentType}'.");
                 }
 
-                try
-                {
-                    body = JsonNode.Parse(text);
-                }
-                catch (JsonException e)
-                {
-                    throw new BadRequestException($"The request body is not valid JSON: {e.Message}");
-                }
+                body = ParseJson(text, "The request body");
             }
         }
 
         return new RequestInput(request.Query, body);
+    }
+
+    /// <summary>Parses JSON text, refusing malformed JSON and keys given twice with a 400 that names <paramref name="what"/>.</summary>
+    public static JsonNode? ParseJson(string text, string what)
+    {
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(text);
+        }
+        catch (JsonException e)
+        {
+            throw new BadRequestException($"{what} is not valid JSON: {e.Message}");
+        }
+
+        return StrictJson.FindDuplicateKey(text) is { } duplicate
+            ? throw new BadRequestException($"{what} gives the field '{duplicate}' more than once.")
+            : node;
+    }
+
+    /// <summary>Refuses a body that is not a JSON object or holds a key outside <paramref name="fields"/>.</summary>
+    public void RejectUnknownFields(IReadOnlyCollection<string> fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        if (Body is null)
+        {
+            return;
+        }
+
+        if (Body is not JsonObject body)
+        {
+            throw new BadRequestException(fields.Count == 0
+                ? "This request takes no body."
+                : $"The request body must be a JSON object with the fields {string.Join(", ", fields)}.");
+        }
+
+        var errors = StrictJson.UnknownKeys(body.Select(p => p.Key), fields, "the request body");
+        if (errors.Count > 0)
+        {
+            throw new BadRequestException(string.Join(" ", errors));
+        }
+    }
+
+    private static async Task<string> ReadBodyAsync(Stream body, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                throw new PayloadTooLargeException($"The request body is larger than {MaxBodyBytes} bytes.");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            return StrictUtf8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length).TrimStart('\uFEFF');
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new BadRequestException("The request body is not valid UTF-8.");
+        }
     }
 
     /// <summary>Whether any of the names appears in the query or the body object.</summary>
@@ -127,14 +214,7 @@ public sealed class RequestInput
 
         if (query is not null)
         {
-            try
-            {
-                node = JsonNode.Parse(query);
-            }
-            catch (JsonException)
-            {
-                throw new BadRequestException($"'{name}' must be a JSON object.");
-            }
+            node = ParseJson(query, $"'{name}'");
         }
 
         return node switch
@@ -173,12 +253,57 @@ public sealed class RequestInput
         return (found, query, node);
     }
 
-    /// <summary>The ETag the client requires (If-Match), or null when it sent none.</summary>
-    public static ETag? IfMatch(HttpRequest request)
+    /// <summary>
+    /// The ETag to write <paramref name="current"/> back with: the entity's own, after checking that the client's
+    /// If-Match (when it sent one) names it. A malformed If-Match is a 400, a well-formed one that does not match a 412.
+    /// Call <see cref="ValidateIfMatch"/> before doing any work so that a malformed header costs nothing.
+    /// </summary>
+    public static ETag IfMatch(HttpRequest request, ETag current)
     {
-        var header = request.Headers.IfMatch.ToString();
-        return string.IsNullOrWhiteSpace(header) ? null : new ETag(header.Trim());
+        var required = ValidateIfMatch(request);
+        if (required is null || required == "*")
+        {
+            return current;
+        }
+
+        return OpaqueTag(required) == OpaqueTag(current.ToString("H"))
+            ? current
+            : throw new PreconditionFailedException($"If-Match {required} does not match the current ETag {current.ToString("H")}; read the object again and retry.");
     }
+
+    /// <summary>The If-Match header when it is well formed (<c>*</c> or one entity tag, <c>"x"</c> or <c>W/"x"</c>), null when absent; 400 otherwise.</summary>
+    public static string? ValidateIfMatch(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var values = request.Headers.IfMatch;
+        if (values.Count == 0 || values.All(string.IsNullOrWhiteSpace))
+        {
+            return null;
+        }
+
+        var header = values.ToString().Trim();
+        if (values.Count > 1 || !IsEntityTag(header))
+        {
+            throw new BadRequestException($"If-Match must be * or one ETag as the API sent it (a quoted string such as W/\"...\"), got '{header}'.");
+        }
+
+        return header;
+    }
+
+    private static bool IsEntityTag(string value)
+    {
+        if (value == "*")
+        {
+            return true;
+        }
+
+        var tag = value.StartsWith("W/", StringComparison.Ordinal) ? value[2..] : value;
+        return tag.Length >= 2 && tag[0] == '"' && tag[^1] == '"'
+            && tag[1..^1].All(c => c == 0x21 || (c >= 0x23 && c <= 0x7E) || (c >= 0x80 && c <= 0xFF));
+    }
+
+    // The stored tags are weak (W/"..."); a client that drops or adds the W/ still names the same version.
+    private static string OpaqueTag(string tag) => tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag;
 
     /// <summary>Parses an id from a route segment.</summary>
     public static long ParseId(string id, string name = "id") =>

@@ -19,7 +19,7 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeP
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "job/runner")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var input = await RequestInput.ReadAsync(request, ["run_id"], cancellationToken);
         var runId = input.RequireLong("run_id");
         var run = await stores.Runs.GetAsync(runId, cancellationToken);
         await ThrowIfRunHasActiveJobAsync(run, cancellationToken);
@@ -111,11 +111,14 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeP
 
     [Function("CancelJob")]
     [ApiOperation("Cancel a job: a queued one at once (200), a running one at its next check (202)", Response = typeof(JobDto), AlsoStatus = 202, Errors = [400, 404, 409])]
-    public Task<IResult> Cancel(
+    public async Task<IResult> Cancel(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "job/{id}")] HttpRequest request,
         string id,
-        CancellationToken cancellationToken) =>
-        CancelAsync(RequestInput.ParseId(id), cancellationToken);
+        CancellationToken cancellationToken)
+    {
+        await RequestInput.ReadAsync(request, [], cancellationToken);
+        return await CancelAsync(RequestInput.ParseId(id), cancellationToken);
+    }
 
     /// <summary>The thesis form: <c>DELETE /job?job_id=N</c>.</summary>
     [Function("CancelJobByQuery")]
@@ -124,7 +127,7 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeP
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "job")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var input = await RequestInput.ReadAsync(request, ["job_id"], cancellationToken);
         var jobId = input.RequireLong("job_id");
 
         // The same check as the path form's id, so DELETE /job/0 and DELETE /job?job_id=0 answer alike.

@@ -12,13 +12,17 @@ namespace DashAI.Functions.Runs;
 /// <summary>Run endpoints.</summary>
 public sealed class RunFunctions(Stores stores, RunFiles files)
 {
+    private static readonly string[] CreateFields = ["experiment_id", "model_name", "name", "description", "parameters", "seed"];
+
+    private static readonly string[] UpdateFields = ["run_name", "name", "run_description", "description", "parameters"];
+
     [Function("ListRuns")]
     [ApiOperation("List the runs, optionally of one experiment", Response = typeof(RunDto[]), Query = typeof(RunListQuery), Errors = [400, 404])]
     public async Task<IResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "run")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var input = await RequestInput.ReadAsync(request, ["experiment_id"], cancellationToken);
         string? filter = null;
         if (input.GetLong("experiment_id") is { } experimentId)
         {
@@ -46,7 +50,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "run")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        var input = await RequestInput.ReadUncheckedAsync(request, cancellationToken);
 
         // Thesis form: the fields in the query and the parameters object as the whole body.
         // JSON form: every field in the body, parameters under "parameters".
@@ -60,9 +64,11 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
                 JsonObject o => o,
                 _ => throw new BadRequestException("The body must be the run's parameters as a JSON object."),
             };
+            RunRules.RejectMisplacedFields(parameters, request.Query["model_name"].ToString(), CreateFields);
         }
         else
         {
+            input.RejectUnknownFields(CreateFields);
             parameters = input.GetObject("parameters");
         }
 
@@ -104,19 +110,21 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
         string id,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, cancellationToken);
+        RequestInput.ValidateIfMatch(request);
+        var input = await RequestInput.ReadUncheckedAsync(request, cancellationToken);
         var name = input.GetString("run_name", "name");
         var description = input.GetString("run_description", "description");
 
         // The parameters come as the body itself (thesis) or under "parameters" (JSON form).
         JsonObject? parameters;
-        if (input.BodyObject is { } body && !body.ContainsKey("parameters") && !body.ContainsKey("run_name")
-            && !body.ContainsKey("name") && !body.ContainsKey("run_description") && !body.ContainsKey("description"))
+        var thesisForm = input.BodyObject is { } body && !body.Any(p => UpdateFields.Contains(p.Key));
+        if (thesisForm)
         {
-            parameters = body.Count == 0 ? null : body;
+            parameters = input.BodyObject!.Count == 0 ? null : input.BodyObject;
         }
         else
         {
+            input.RejectUnknownFields(UpdateFields);
             parameters = input.GetObject("parameters");
         }
 
@@ -127,6 +135,12 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
 
         var run = await stores.Runs.GetAsync(RequestInput.ParseId(id), cancellationToken);
         CapturedRunFiles? staleFiles = null;
+        var ifMatch = RequestInput.IfMatch(request, run.ETag);
+        if (thesisForm)
+        {
+            RunRules.RejectMisplacedFields(parameters, run.ModelName, UpdateFields);
+        }
+
         if (name is not null)
         {
             run.Name = Validation.Name(name, "run_name");
@@ -154,7 +168,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
             }
         }
 
-        run = await stores.Runs.UpdateAsync(run, RequestInput.IfMatch(request) ?? run.ETag, null, cancellationToken);
+        run = await stores.Runs.UpdateAsync(run, ifMatch, null, cancellationToken);
         if (staleFiles is not null)
         {
             await files.DeleteCapturedAsync(staleFiles, cancellationToken);
@@ -195,13 +209,16 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
         string id,
         CancellationToken cancellationToken)
     {
+        RequestInput.ValidateIfMatch(request);
+        await RequestInput.ReadAsync(request, [], cancellationToken);
         var run = await stores.Runs.GetAsync(RequestInput.ParseId(id), cancellationToken);
+        var ifMatch = RequestInput.IfMatch(request, run.ETag);
         if (run.RunStatus is RunStatus.Delivered or RunStatus.Started)
         {
             throw new ConflictException($"Run {run.Id} is queued or training; cancel its job first.");
         }
 
-        await files.DeleteRunAndFilesAsync(run, RequestInput.IfMatch(request) ?? run.ETag, cancellationToken);
+        await files.DeleteRunAndFilesAsync(run, ifMatch, cancellationToken);
         return TypedResults.NoContent();
     }
 

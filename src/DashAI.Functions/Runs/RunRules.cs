@@ -1,5 +1,8 @@
 using System.Text.Json.Nodes;
+using DashAI.Functions.Http;
+using DashAI.ML;
 using DashAI.ML.Components;
+using DashAI.ML.Models;
 
 namespace DashAI.Functions.Runs;
 
@@ -12,4 +15,39 @@ public static class RunRules
     /// </summary>
     public static JsonObject ValidateParameters(string modelName, string taskName, JsonObject? parameters) =>
         ComponentRegistry.ValidateAndFillDefaults(modelName.Trim(), taskName, parameters);
+
+    /// <summary>
+    /// In the thesis form the body is the parameters object itself, so a misspelt request field ("paramters") lands
+    /// among the parameters. A key the model does not take but that is close to a request field is reported as that
+    /// field's typo; other unknown keys are left to the schema check, which lists the model's parameters.
+    /// </summary>
+    public static void RejectMisplacedFields(JsonObject? parameters, string modelName, IReadOnlyCollection<string> fields)
+    {
+        if (parameters is null)
+        {
+            return;
+        }
+
+        var model = ModelCatalog.Find(modelName.Trim());
+        var modelParameters = model?.ParameterSchema["properties"] as JsonObject;
+        foreach (var (key, _) in parameters)
+        {
+            if (modelParameters?.ContainsKey(key) is true)
+            {
+                continue;
+            }
+
+            if (fields.Contains(key))
+            {
+                throw new BadRequestException(
+                    $"'{key}' is not a parameter of model '{modelName.Trim()}': with the fields in the query string, the body is the run's parameters only.");
+            }
+
+            if (StrictJson.DidYouMean(key, fields) is { } field)
+            {
+                throw new BadRequestException(
+                    $"Unknown field '{key}' in the request body; did you mean '{field}'? (A body without request fields is taken as the run's parameters.)");
+            }
+        }
+    }
 }

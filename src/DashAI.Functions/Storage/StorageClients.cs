@@ -28,19 +28,59 @@ public sealed class StorageClients
 
     private string? ConnectionString => string.IsNullOrWhiteSpace(_configuration[ConnectionName]) ? null : _configuration[ConnectionName];
 
-    public TableServiceClient CreateTableServiceClient() =>
-        ConnectionString is { } cs ? new TableServiceClient(cs) : new TableServiceClient(ServiceUri("tableServiceUri"), _credential.Value);
+    /// <summary>How long one storage request may take before it counts as failed (table and queue operations are small).</summary>
+    public static readonly TimeSpan NetworkTimeout = TimeSpan.FromSeconds(4);
 
-    public BlobServiceClient CreateBlobServiceClient() =>
-        ConnectionString is { } cs ? new BlobServiceClient(cs) : new BlobServiceClient(ServiceUri("blobServiceUri"), _credential.Value);
+    /// <summary>Blob requests carry up to <see cref="BlobTransferBytes"/> of a file, so they get longer.</summary>
+    public static readonly TimeSpan BlobNetworkTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most a single blob request uploads; larger files go in blocks of this size.</summary>
+    public const int BlobTransferBytes = 8 * 1024 * 1024;
+
+    /// <summary>Retries after the first try: with <see cref="RetryDelay"/>, a dead or hung account fails a table call within <see cref="UnavailableBudget"/>.</summary>
+    public const int MaxRetries = 1;
+
+    /// <summary>The wait before a retry (the SDK adds up to 20% jitter).</summary>
+    public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>The longest a table or queue call can take when storage is dead or hangs: every try times out, plus the waits between them.</summary>
+    public static TimeSpan UnavailableBudget => ((MaxRetries + 1) * NetworkTimeout) + (MaxRetries * RetryDelay * 1.2);
+
+    public TableServiceClient CreateTableServiceClient()
+    {
+        var options = Configure(new TableClientOptions(), NetworkTimeout);
+        return ConnectionString is { } cs ? new TableServiceClient(cs, options) : new TableServiceClient(ServiceUri("tableServiceUri"), _credential.Value, options);
+    }
+
+    public BlobServiceClient CreateBlobServiceClient()
+    {
+        var options = Configure(new BlobClientOptions(), BlobNetworkTimeout);
+        return ConnectionString is { } cs ? new BlobServiceClient(cs, options) : new BlobServiceClient(ServiceUri("blobServiceUri"), _credential.Value, options);
+    }
 
     /// <summary>The queue client encodes messages in base64, the encoding the host's queue trigger expects.</summary>
     public QueueServiceClient CreateQueueServiceClient()
     {
-        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        var options = Configure(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }, NetworkTimeout);
         return ConnectionString is { } cs
             ? new QueueServiceClient(cs, options)
             : new QueueServiceClient(ServiceUri("queueServiceUri"), _credential.Value, options);
+    }
+
+    /// <summary>
+    /// The SDK's defaults (a 100 s network timeout, 3 retries up to a minute apart) keep a request waiting for minutes
+    /// when the account is down or hangs; an HTTP caller is better served by a quick 503 and its own retry, and the queue
+    /// trigger by a quick throw and redelivery. Throttling still backs off, within the same budget.
+    /// </summary>
+    private static T Configure<T>(T options, TimeSpan networkTimeout)
+        where T : ClientOptions
+    {
+        options.Retry.Mode = RetryMode.Exponential;
+        options.Retry.MaxRetries = MaxRetries;
+        options.Retry.Delay = RetryDelay;
+        options.Retry.MaxDelay = RetryDelay;
+        options.Retry.NetworkTimeout = networkTimeout;
+        return options;
     }
 
     private Uri ServiceUri(string key)

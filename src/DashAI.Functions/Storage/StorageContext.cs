@@ -12,7 +12,9 @@ namespace DashAI.Functions.Storage;
 /// </summary>
 public sealed class StorageContext(TableServiceClient tables, BlobServiceClient blobs, QueueServiceClient queues, StorageNames names) : IDisposable
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _disposing = new();
+    private Task? _attempt;
     private volatile bool _ready;
 
     public StorageNames Names { get; } = names;
@@ -29,6 +31,26 @@ public sealed class StorageContext(TableServiceClient tables, BlobServiceClient 
 
     public QueueClient Queue(string name) => QueueService.GetQueueClient(name);
 
+    /// <summary>
+    /// How files are uploaded: in blocks of <see cref="StorageClients.BlobTransferBytes"/>, so that each request fits the
+    /// blob client's network timeout whatever the file's size. <paramref name="overwrite"/> false refuses an existing blob.
+    /// </summary>
+    public static BlobUploadOptions FileUpload(bool overwrite) => new()
+    {
+        TransferOptions = new Azure.Storage.StorageTransferOptions
+        {
+            InitialTransferSize = StorageClients.BlobTransferBytes,
+            MaximumTransferSize = StorageClients.BlobTransferBytes,
+            MaximumConcurrency = 2,
+        },
+        Conditions = overwrite ? null : new BlobRequestConditions { IfNoneMatch = ETag.All },
+    };
+
+    /// <summary>
+    /// Creates the app's tables, containers and queues once per process. Concurrent callers share one attempt (so when
+    /// storage hangs they all fail within one attempt's time instead of queueing behind each other); a failed attempt
+    /// is retried by the next caller.
+    /// </summary>
     public async Task EnsureReadyAsync(CancellationToken cancellationToken)
     {
         if (_ready)
@@ -36,35 +58,38 @@ public sealed class StorageContext(TableServiceClient tables, BlobServiceClient 
             return;
         }
 
-        await _gate.WaitAsync(cancellationToken);
-        try
+        Task attempt;
+        lock (_gate)
         {
-            if (_ready)
+            if (_attempt is null || _attempt.IsFaulted || _attempt.IsCanceled)
             {
-                return;
+                _attempt = CreateAllAsync(_disposing.Token);
             }
 
-            foreach (var table in new[] { Names.DatasetsTable, Names.ExperimentsTable, Names.RunsTable, Names.JobsTable })
-            {
-                await Table(table).CreateIfNotExistsAsync(cancellationToken);
-            }
-
-            foreach (var container in new[] { Names.DatasetsContainer, Names.ModelsContainer, Names.ArtifactsContainer })
-            {
-                await Container(container).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-            }
-
-            foreach (var queue in new[] { Names.TrainingQueueName, Names.TrainingPoisonQueueName })
-            {
-                await Queue(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-            }
-
-            _ready = true;
+            attempt = _attempt;
         }
-        finally
+
+        await attempt.WaitAsync(cancellationToken);
+    }
+
+    private async Task CreateAllAsync(CancellationToken cancellationToken)
+    {
+        foreach (var table in new[] { Names.DatasetsTable, Names.ExperimentsTable, Names.RunsTable, Names.JobsTable })
         {
-            _gate.Release();
+            await Table(table).CreateIfNotExistsAsync(cancellationToken);
         }
+
+        foreach (var container in new[] { Names.DatasetsContainer, Names.ModelsContainer, Names.ArtifactsContainer })
+        {
+            await Container(container).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
+
+        foreach (var queue in new[] { Names.TrainingQueueName, Names.TrainingPoisonQueueName })
+        {
+            await Queue(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
+
+        _ready = true;
     }
 
     /// <summary>Deletes every blob whose name starts with <paramref name="prefix"/>.</summary>
@@ -84,5 +109,9 @@ public sealed class StorageContext(TableServiceClient tables, BlobServiceClient 
         }
     }
 
-    public void Dispose() => _gate.Dispose();
+    public void Dispose()
+    {
+        _disposing.Cancel();
+        _disposing.Dispose();
+    }
 }

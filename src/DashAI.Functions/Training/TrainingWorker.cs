@@ -196,7 +196,7 @@ public sealed partial class TrainingWorker(
             // The name is fixed, so a retried attempt overwrites instead of leaving a second model behind.
             var modelBlob = RunFiles.ModelBlobName(run.Id);
             await stores.Storage.Container(stores.Storage.Names.ModelsContainer).GetBlobClient(modelBlob)
-                .UploadAsync(trained.ModelPath, overwrite: true, cancellationToken);
+                .UploadAsync(trained.ModelPath, StorageContext.FileUpload(overwrite: true), cancellationToken);
 
             await stopHeartbeat.CancelAsync();
             await heartbeat;
@@ -413,7 +413,7 @@ public sealed partial class TrainingWorker(
         // What is left of IOException is the network's (a connection reset mid-download) when it says so.
         IOException io => io.InnerException is { } inner ? IsTransient(inner) : false,
         AggregateException a => a.InnerExceptions.Count > 0 && a.InnerExceptions.All(IsTransient),
-        _ => false,
+        _ => StorageFailures.IsUnreachable(e),
     };
 
     // ENOSPC (28) and EDQUOT (122) on Linux; ERROR_HANDLE_DISK_FULL and ERROR_DISK_FULL on Windows.

@@ -51,6 +51,12 @@ public sealed record DataLoaderOptions(
 /// </summary>
 public sealed class IngestRequest
 {
+    /// <summary>The fields params may hold; any other is refused (a typo would otherwise silently fall back to a default).</summary>
+    public static readonly IReadOnlyList<string> KnownFields =
+        ["task_name", "dataloader", "dataset_name", "outputs_columns", "splits_in_folders", "splits", "dataloader_params"];
+
+    private static readonly string[] KnownSplitSettings = ["train_size", "test_size", "val_size", "seed", "shuffle", "stratify"];
+
     public required string TaskName { get; init; }
 
     public required string DataLoader { get; init; }
@@ -85,8 +91,13 @@ public sealed class IngestRequest
                 throw new InvalidInputException("params must be a JSON object.");
             }
 
-            var errors = new List<string>();
+            if (StrictJson.FindDuplicateKey(paramsJson) is { } duplicate)
+            {
+                throw new InvalidInputException($"params gives the field '{duplicate}' more than once.");
+            }
+
             var root = document.RootElement;
+            var errors = StrictJson.UnknownKeys(root.EnumerateObject().Select(p => p.Name), KnownFields, "params");
             var taskName = RequiredString(root, "task_name", errors);
             var datasetName = RequiredString(root, "dataset_name", errors)?.Trim();
             var dataLoader = RequiredString(root, "dataloader", errors);
@@ -219,14 +230,7 @@ public sealed class IngestRequest
         }
 
         var before = errors.Count;
-        var known = new HashSet<string> { "train_size", "test_size", "val_size", "seed", "shuffle", "stratify" };
-        foreach (var property in splits.EnumerateObject())
-        {
-            if (!known.Contains(property.Name))
-            {
-                errors.Add($"splits.{property.Name} is not a known split setting (known: {string.Join(", ", known)}).");
-            }
-        }
+        errors.AddRange(StrictJson.UnknownKeys(splits.EnumerateObject().Select(p => p.Name), KnownSplitSettings, "params", "splits."));
 
         var result = new SplitOptions(
             Number(splits, "train_size", defaults.TrainSize, errors),
@@ -306,13 +310,7 @@ public sealed class IngestRequest
         }
 
         string[] known = dataLoader == DataLoaderCatalog.Json ? ["data_key"] : ["separator", "header", "encoding", "decimal"];
-        foreach (var property in parameters.EnumerateObject())
-        {
-            if (!known.Contains(property.Name))
-            {
-                errors.Add($"dataloader_params.{property.Name} is not a parameter of {dataLoader ?? "the dataloader"} (known: {string.Join(", ", known)}).");
-            }
-        }
+        errors.AddRange(StrictJson.UnknownKeys(parameters.EnumerateObject().Select(p => p.Name), known, $"the parameters of {dataLoader ?? "the dataloader"}", "dataloader_params."));
 
         var before = errors.Count;
         options = new DataLoaderOptions(

@@ -27,8 +27,9 @@ public static class ParameterValidator
         {
             if (!properties.ContainsKey(key))
             {
-                var known = properties.Count == 0 ? "it takes no parameters" : "known parameters: " + string.Join(", ", properties.Select(p => p.Key));
-                errors.Add($"Unknown parameter '{key}' for {owner}; {known}.");
+                var known = properties.Count == 0 ? "it takes no parameters." : "known parameters: " + string.Join(", ", properties.Select(p => p.Key)) + ".";
+                var hint = StrictJson.DidYouMean(key, properties.Select(p => p.Key)) is { } suggestion ? $"did you mean '{suggestion}'? " : "";
+                errors.Add($"Unknown parameter '{key}' for {owner}; {hint}{known}");
             }
         }
 

@@ -48,7 +48,8 @@ public class IngestRequestTests
         Assert.Contains(error.Errors, e => e.Contains("dataloader 'ExcelDataLoader' is not supported", StringComparison.Ordinal));
         Assert.Contains("dataset_name must not be empty.", error.Errors);
         Assert.Contains(error.Errors, e => e.Contains("splits.train_size must be between 0 and 1", StringComparison.Ordinal));
-        Assert.Contains(error.Errors, e => e.Contains("dataloader_params.seperator is not a parameter", StringComparison.Ordinal));
+        Assert.Contains(error.Errors, e => e.Contains("Unknown field 'dataloader_params.seperator'", StringComparison.Ordinal)
+            && e.Contains("did you mean 'dataloader_params.separator'?", StringComparison.Ordinal));
     }
 
     [Theory]
