@@ -33,7 +33,13 @@ public sealed class OpenApiFunctions
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "docs")] HttpRequest request)
     {
         // Absolute paths from this request's own path, so the page works with or without a trailing slash.
-        var self = (request.PathBase + request.Path).Value!.TrimEnd('/');
+        var self = (request.PathBase + request.Path).Value?.TrimEnd('/') ?? "";
+        if (!self.EndsWith("/docs", StringComparison.Ordinal))
+        {
+            // Called without the route's own path (in process): the host's route prefix.
+            self = "/api/v1/docs";
+        }
+
         var html = $$"""
             <!doctype html>
             <html lang="en">

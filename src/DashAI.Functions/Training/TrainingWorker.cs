@@ -69,7 +69,7 @@ public sealed partial class TrainingWorker(
 
         // Claim: the job's ETag decides between concurrent deliveries (and a concurrent cancel).
         var restarting = job.Status == JobStatus.Running;
-        job.Status = JobStatus.Running;
+        job.Status = Lifecycle.Next(job.Status, JobEvent.Claim);
         job.Attempts++;
         job.Started ??= now;
         job.Heartbeat = now;
@@ -88,12 +88,12 @@ public sealed partial class TrainingWorker(
             run.Id,
             r =>
             {
-                if (r.JobId != claimedJob.Id || r.RunStatus is not (RunStatus.Delivered or RunStatus.Started))
+                if (r.JobId != claimedJob.Id || !Lifecycle.Allows(r.RunStatus, RunEvent.Start))
                 {
                     return false;
                 }
 
-                r.Status = (int)RunStatus.Started;
+                r.Status = (int)Lifecycle.Next(r.RunStatus, RunEvent.Start);
                 r.StartTime = now;
                 r.Heartbeat = now;
                 r.Stage = TrainingStages.Loading;
@@ -103,7 +103,7 @@ public sealed partial class TrainingWorker(
             cancellationToken);
         if (run is null)
         {
-            await stores.Jobs.ChangeAsync(job.Id, j => j.Finish(JobStatus.Failed, "The run changed before training started.", time.GetUtcNow()), cancellationToken);
+            await stores.Jobs.ChangeAsync(job.Id, j => JobStatus.IsActive(j.Status) && j.Finish(JobStatus.Failed, "The run changed before training started.", time.GetUtcNow()), cancellationToken);
             return;
         }
 
@@ -204,7 +204,7 @@ public sealed partial class TrainingWorker(
                 run.Id,
                 r =>
                 {
-                    if (r.JobId != job.Id || r.RunStatus != RunStatus.Started)
+                    if (r.JobId != job.Id || !Lifecycle.Allows(r.RunStatus, RunEvent.Finish))
                     {
                         return false;
                     }
@@ -215,7 +215,7 @@ public sealed partial class TrainingWorker(
                     r.Artifacts = trained.Artifacts.ToJsonString();
                     r.RunPath = $"{stores.Storage.Names.ModelsContainer}/{modelBlob}";
                     r.DatasetSha256 = dataset.Sha256;
-                    r.Status = (int)RunStatus.Finished;
+                    r.Status = (int)Lifecycle.Next(r.RunStatus, RunEvent.Finish);
                     r.EndTime = time.GetUtcNow();
                     r.Stage = null;
                     r.Heartbeat = null;
@@ -224,7 +224,8 @@ public sealed partial class TrainingWorker(
                 cancellationToken);
             await stores.Jobs.ChangeAsync(
                 job.Id,
-                j => j.Finish(finished is null ? JobStatus.Failed : JobStatus.Succeeded, finished is null ? "The run changed while training." : null, time.GetUtcNow()),
+                // A job cancelled in the last moment stays cancelled (its run, already finished, keeps its model).
+                j => JobStatus.IsActive(j.Status) && j.Finish(finished is null ? JobStatus.Failed : JobStatus.Succeeded, finished is null ? "The run changed while training." : null, time.GetUtcNow()),
                 cancellationToken);
             spans.Dispose();
             DashAITelemetry.RecordRunEnded(finished is null ? "error" : "finished", finished is null ? "run_changed" : null);
