@@ -9,8 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace DashAI.Benchmarks;
 
 /// <summary>
-/// <c>list [--runs N] [--samples K] [--limit L]</c>: starts its own Azurite, creates N runs in one experiment (beside
-/// another experiment's runs, so the filter has work to do), then times K first pages of
+/// <c>list [--runs N] [--samples K] [--limit L]</c>: starts its own Azurite, creates N runs in one experiment, then
+/// times K first pages of
 /// <c>GET /run?experiment_id=…&amp;limit=L</c> through the same function the HTTP trigger calls (result rendered to
 /// JSON), and one full scan following the <c>Link: rel="next"</c> pages of 1,000. Prints one JSON line.
 /// </summary>
