@@ -1,0 +1,125 @@
+using System.Globalization;
+using DashAI.ML.Models;
+
+namespace DashAI.ML.Training;
+
+/// <summary>
+/// The size of a training split once encoded: <see cref="Rows"/> labelled rows, <see cref="FeatureCount"/>
+/// slots in the feature vector (numbers, one-hot slots, n-grams), <see cref="ValuesPerRow"/> values a row's
+/// feature vector holds on average (a one-hot column holds one), <see cref="KeyColumns"/> categorical
+/// columns held as keys, and the number of classes (1 for regression).
+/// </summary>
+public sealed record TrainingSize(long Rows, long FeatureCount, double ValuesPerRow, int KeyColumns, int ClassCount)
+{
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture, $"{Rows:N0} rows × {FeatureCount:N0} features");
+}
+
+/// <summary>How a family of trainers holds its training data (see <see cref="TrainingMemory"/>).</summary>
+public enum ModelFamily
+{
+    /// <summary>L-BFGS: loads every feature vector into its own arrays, one per row, to use both cores.</summary>
+    Lbfgs,
+
+    /// <summary>SDCA, Pegasos, online gradient descent: read the encoded rows pass after pass, keep a few values per row.</summary>
+    StreamingLinear,
+
+    /// <summary>LightGBM: bins every row into its native dataset, plus gradients and scores per class.</summary>
+    LightGbm,
+
+    /// <summary>FastTree / FastForest: bin every row (per class for classifiers), plus scores and gradients.</summary>
+    Trees,
+}
+
+/// <summary>
+/// Estimates the memory a training needs from its size and model family, so a run that cannot fit its
+/// instance is refused with a reason instead of crashing the instance. The estimate is the peak resident
+/// memory of the process that trains: the runtime and libraries (<see cref="BaseBytes"/>), the one
+/// in-memory copy of the encoded training rows, what the trainer holds per row, and the garbage
+/// collector's headroom. The per-row terms were measured on the 1M-row synthetic set
+/// (tests/DashAI.Benchmarks/RESULTS.md, "Memory per training row").
+/// </summary>
+public static class TrainingMemory
+{
+    /// <summary>The process before any data: runtime, ML.NET, LightGBM, the Functions worker.</summary>
+    public const long BaseBytes = 160L * 1024 * 1024;
+
+    /// <summary>What is left of an instance's memory for the worker's training: .NET caps its heap at 75 % of it.</summary>
+    public const double UsableFraction = 0.75;
+
+    /// <summary>The garbage collector keeps some of the freed memory before handing it back.</summary>
+    private const double Headroom = 1.25;
+
+    /// <summary>Bytes a row of the encoded training data takes in memory (the cache).</summary>
+    public static double EncodedRowBytes(TrainingSize size)
+    {
+        ArgumentNullException.ThrowIfNull(size);
+        // Label and keys 4 bytes each; numbers 4 bytes each; n-gram vectors 8 bytes a value (index and weight).
+        var numbers = size.ValuesPerRow - size.KeyColumns;
+        return 4 + (4.0 * size.KeyColumns) + (numbers * 6);
+    }
+
+    /// <summary>Bytes a row's feature vector takes when a trainer copies it: dense when over half full.</summary>
+    public static double FeatureRowBytes(TrainingSize size)
+    {
+        ArgumentNullException.ThrowIfNull(size);
+        return size.ValuesPerRow > size.FeatureCount / 2.0 ? 4.0 * size.FeatureCount : 8.0 * size.ValuesPerRow;
+    }
+
+    /// <summary>Bytes per row the trainer of <paramref name="family"/> holds on top of the encoded rows.</summary>
+    public static double TrainerRowBytes(ModelFamily family, TrainingSize size)
+    {
+        ArgumentNullException.ThrowIfNull(size);
+        var features = FeatureRowBytes(size);
+        var classes = Math.Max(size.ClassCount, 1);
+        return family switch
+        {
+            // One array per row (24-byte header, twice when sparse) and the row's slot in the array of rows.
+            ModelFamily.Lbfgs => features + 56 + 4,
+            // SDCA keeps a dual variable per row and class; the others almost nothing.
+            ModelFamily.StreamingLinear => (4.0 * classes) + 8,
+            // Binned features (a byte a slot, categories collapsed), labels twice, gradients, hessians and scores per class.
+            ModelFamily.LightGbm => Math.Min(size.FeatureCount, size.ValuesPerRow * 2) + 8 + (24.0 * classes),
+            // Binned features, transposed once per class; scores, gradients and weights as doubles.
+            ModelFamily.Trees => (2 * Math.Min(size.FeatureCount, size.ValuesPerRow * 2)) + 64,
+            _ => throw new ArgumentOutOfRangeException(nameof(family)),
+        };
+    }
+
+    /// <summary>The estimated peak memory of training <paramref name="family"/> on <paramref name="size"/>, in bytes.</summary>
+    public static long EstimateBytes(ModelFamily family, TrainingSize size)
+    {
+        ArgumentNullException.ThrowIfNull(size);
+        var perRow = EncodedRowBytes(size) + TrainerRowBytes(family, size);
+        return BaseBytes + (long)(size.Rows * perRow * Headroom);
+    }
+
+    /// <summary>The memory of an instance a training may use.</summary>
+    public static long UsableBytes(long instanceMemoryBytes) => (long)(instanceMemoryBytes * UsableFraction);
+
+    /// <summary>
+    /// Throws <see cref="InvalidInputException"/> naming the estimate, the instance memory and what to do
+    /// when training <paramref name="model"/> on <paramref name="size"/> needs more than an instance of
+    /// <paramref name="instanceMemoryBytes"/> can give it.
+    /// </summary>
+    public static void EnsureFits(ModelDefinition model, TrainingSize size, long instanceMemoryBytes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(size);
+        var needed = EstimateBytes(model.Family, size);
+        var usable = UsableBytes(instanceMemoryBytes);
+        if (needed <= usable)
+        {
+            return;
+        }
+
+        var fitsRows = Math.Max(0, (long)((usable - BaseBytes) / ((EncodedRowBytes(size) + TrainerRowBytes(model.Family, size)) * Headroom)));
+        throw new InvalidInputException(string.Create(CultureInfo.InvariantCulture,
+            $"Training {model.Name} on {size} needs about {Megabytes(needed):N0} MB of memory, but the instance has " +
+            $"{Megabytes(instanceMemoryBytes):N0} MB ({Megabytes(usable):N0} MB usable for training). " +
+            $"Train on a sample of at most about {fitsRows:N0} rows, use fewer input columns (or categories and text with fewer distinct values), " +
+            $"or deploy on a larger instance (instanceMemoryMB in infra/)."));
+    }
+
+    private static long Megabytes(long bytes) => (bytes + (1024 * 1024) - 1) / (1024 * 1024);
+}
