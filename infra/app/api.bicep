@@ -33,7 +33,7 @@ param corsAllowedOrigins string[]
   2048
   4096
 ])
-@description('Memory of each instance in MB.')
+@description('Memory of each instance in MB; training reads it (DashAI__Training__InstanceMemoryMB) to refuse runs that cannot fit.')
 param instanceMemoryMB int
 
 @minValue(1)
@@ -130,6 +130,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     // Telemetry is accepted only with an Entra ID token for the identity named below.
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+    // Training estimates a run's memory before fitting and refuses one that cannot fit this instance size.
+    DashAI__Training__InstanceMemoryMB: string(instanceMemoryMB)
   }
 }
 
