@@ -133,7 +133,7 @@ internal static class TrainCommand
             ["fit_seconds"] = Math.Round(timed[timed.Count / 2], 4),
             ["predict_seconds"] = Math.Round(predictSeconds, 4),
             ["peak_memory_mb"] = Math.Round(process.PeakWorkingSet64 / 1048576.0, 1),
-            ["estimate_mb"] = Math.Round(TrainingMemory.EstimateBytes(model.Family, size) / 1048576.0, 1),
+            ["estimate_mb"] = Math.Round(TrainingMemory.EstimateBytes(model.Family, size, TrainingMemory.Leaves(parameters)) / 1048576.0, 1),
             ["gc"] = new JsonObject
             {
                 ["server"] = GCSettings.IsServerGC,

@@ -88,8 +88,10 @@ public static class Trainer
     /// <summary>
     /// Fits the model on the training split and evaluates every metric of the task on the
     /// training, validation and test splits. Problems the user can fix (parameters, a dataset
-    /// that does not fit the task, a class missing from the training split...) throw
-    /// <see cref="InvalidInputException"/>; cancellation throws <see cref="OperationCanceledException"/>.
+    /// that does not fit the task, a class missing from the training split, a training split too large
+    /// for <see cref="TrainingRequest.InstanceMemoryBytes"/>...) throw <see cref="InvalidInputException"/>;
+    /// cancellation throws <see cref="OperationCanceledException"/>. The size check runs after the
+    /// streamed passes that fit the encoding and before anything is held in memory.
     /// </summary>
     public static TrainingResult Train(TrainingRequest request, IProgress<TrainingStage>? progress, CancellationToken cancellationToken)
     {
@@ -108,7 +110,7 @@ public static class Trainer
             var (encoded, size) = session.EncodeTrainingData(rawTrain);
             if (request.InstanceMemoryBytes is { } instanceMemory)
             {
-                TrainingMemory.EnsureFits(model, size, instanceMemory);
+                TrainingMemory.EnsureFits(model, parameters, size, instanceMemory);
             }
 
             IDataView? train = session.CacheTrainingData(encoded);

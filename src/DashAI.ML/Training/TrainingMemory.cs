@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using DashAI.ML.Models;
 
 namespace DashAI.ML.Training;
@@ -80,18 +81,39 @@ public static class TrainingMemory
             ModelFamily.StreamingLinear => (4.0 * classes) + 8,
             // Binned features (a byte a slot, categories collapsed), labels twice, gradients, hessians and scores per class.
             ModelFamily.LightGbm => Math.Min(size.FeatureCount, size.ValuesPerRow * 2) + 8 + (24.0 * classes),
-            // Binned features, transposed once per class; scores, gradients and weights as doubles.
-            ModelFamily.Trees => (2 * Math.Min(size.FeatureCount, size.ValuesPerRow * 2)) + 64,
+            // Binned and transposed copies of the features, scores, gradients, weights and row partitions
+            // (measured: about 900 bytes a row for 40 features and 3 one-versus-all classes).
+            ModelFamily.Trees => (12 * Math.Min(size.FeatureCount, size.ValuesPerRow * 2)) + 420,
             _ => throw new ArgumentOutOfRangeException(nameof(family)),
         };
     }
 
-    /// <summary>The estimated peak memory of training <paramref name="family"/> on <paramref name="size"/>, in bytes.</summary>
-    public static long EstimateBytes(ModelFamily family, TrainingSize size)
+    /// <summary>
+    /// Tree trainers keep a histogram (bins of gradient sums and counts) per leaf and feature: FastForest's
+    /// 2,048 leaves on 40 features cost about 200 MB whatever the rows.
+    /// </summary>
+    public static long HistogramBytes(ModelFamily family, TrainingSize size, int leaves)
+    {
+        ArgumentNullException.ThrowIfNull(size);
+        return family == ModelFamily.Trees ? (long)leaves * Math.Min(size.FeatureCount, 1_000_000) * 256 * 10 : 0;
+    }
+
+    /// <summary>
+    /// The estimated peak memory of training <paramref name="family"/> on <paramref name="size"/>, in bytes;
+    /// <paramref name="leaves"/> is the tree trainers' maximum leaves per tree.
+    /// </summary>
+    public static long EstimateBytes(ModelFamily family, TrainingSize size, int leaves = 0)
     {
         ArgumentNullException.ThrowIfNull(size);
         var perRow = EncodedRowBytes(size) + TrainerRowBytes(family, size);
-        return BaseBytes + (long)(size.Rows * perRow * Headroom);
+        return BaseBytes + HistogramBytes(family, size, leaves) + (long)(size.Rows * perRow * Headroom);
+    }
+
+    /// <summary>The maximum leaves per tree in a run's parameters (0 for models without trees).</summary>
+    public static int Leaves(JsonObject parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return parameters["number_of_leaves"] is JsonValue value && value.TryGetValue<int>(out var leaves) ? leaves : 0;
     }
 
     /// <summary>The memory of an instance a training may use.</summary>
@@ -99,25 +121,28 @@ public static class TrainingMemory
 
     /// <summary>
     /// Throws <see cref="InvalidInputException"/> naming the estimate, the instance memory and what to do
-    /// when training <paramref name="model"/> on <paramref name="size"/> needs more than an instance of
+    /// when training <paramref name="model"/> with <paramref name="parameters"/> on <paramref name="size"/> needs more than an instance of
     /// <paramref name="instanceMemoryBytes"/> can give it.
     /// </summary>
-    public static void EnsureFits(ModelDefinition model, TrainingSize size, long instanceMemoryBytes)
+    public static void EnsureFits(ModelDefinition model, JsonObject parameters, TrainingSize size, long instanceMemoryBytes)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(size);
-        var needed = EstimateBytes(model.Family, size);
+        var leaves = Leaves(parameters);
+        var needed = EstimateBytes(model.Family, size, leaves);
         var usable = UsableBytes(instanceMemoryBytes);
         if (needed <= usable)
         {
             return;
         }
 
-        var fitsRows = Math.Max(0, (long)((usable - BaseBytes) / ((EncodedRowBytes(size) + TrainerRowBytes(model.Family, size)) * Headroom)));
+        var fixedBytes = BaseBytes + HistogramBytes(model.Family, size, leaves);
+        var fitsRows = Math.Max(0, (long)((usable - fixedBytes) / ((EncodedRowBytes(size) + TrainerRowBytes(model.Family, size)) * Headroom)));
         throw new InvalidInputException(string.Create(CultureInfo.InvariantCulture,
             $"Training {model.Name} on {size} needs about {Megabytes(needed):N0} MB of memory, but the instance has " +
             $"{Megabytes(instanceMemoryBytes):N0} MB ({Megabytes(usable):N0} MB usable for training). " +
-            $"Train on a sample of at most about {fitsRows:N0} rows, use fewer input columns (or categories and text with fewer distinct values), " +
+            $"Train on a sample of at most about {fitsRows:N0} rows, use fewer input columns{(leaves > 0 ? " or fewer leaves per tree" : "")} (or categories and text with fewer distinct values), " +
             $"or deploy on a larger instance (instanceMemoryMB in infra/)."));
     }
 
