@@ -27,7 +27,7 @@ public class TrainingMemoryTests
         }
 
         // FastForest's many leaves cost histograms whatever the rows.
-        Assert.True(TrainingMemory.EstimateBytes(ModelFamily.Trees, small, leaves: 2048) - TrainingMemory.EstimateBytes(ModelFamily.Trees, small, leaves: 31) > 150L << 20);
+        Assert.InRange(TrainingMemory.EstimateBytes(ModelFamily.Trees, small, leaves: 2048) - TrainingMemory.EstimateBytes(ModelFamily.Trees, small, leaves: 31), 100L << 20, 200L << 20);
         // L-BFGS copies every feature vector; the streaming linear trainers do not.
         Assert.True(TrainingMemory.EstimateBytes(ModelFamily.Lbfgs, large) > TrainingMemory.EstimateBytes(ModelFamily.StreamingLinear, large));
         // Text: a few hundred n-gram values a row out of thousands of slots is held sparse, not as thousands of floats.
@@ -43,12 +43,22 @@ public class TrainingMemoryTests
     [InlineData("SdcaMaximumEntropy", 201)]
     [InlineData("LinearSvm", 278)]
     [InlineData("FastTreeClassifier", 816)]
-    public void TheEstimateForTheBenchmarkSetIsAtLeastItsMeasuredPeakAndAtMost60PercentMore(string model, double measuredMegabytes)
+    [InlineData("FastForestClassifier", 407, 200_000)]
+    [InlineData("FastForestClassifier", 338, 100_000)]
+    public void TheEstimateForTheBenchmarkSetIsAtLeastItsMeasuredPeakAndAtMost60PercentMore(string model, double measuredMegabytes, long rows = 799_427)
     {
         var parameters = Components.ComponentRegistry.ValidateAndFillDefaults(model, "TabularClassificationTask", null);
-        var estimate = TrainingMemory.EstimateBytes(Model(model).Family, BenchmarkSet, TrainingMemory.Leaves(parameters)) / 1048576.0;
+        var estimate = TrainingMemory.EstimateBytes(Model(model).Family, BenchmarkSet with { Rows = rows }, TrainingMemory.Leaves(parameters)) / 1048576.0;
 
         Assert.InRange(estimate, measuredMegabytes, measuredMegabytes * 1.6);
+    }
+
+    [Fact]
+    public void TheLeavesAreReadFromStoredOrDefaultedParameters()
+    {
+        Assert.Equal(2048, TrainingMemory.Leaves(Components.ComponentRegistry.ValidateAndFillDefaults("FastForestClassifier", "TabularClassificationTask", null)));
+        Assert.Equal(64, TrainingMemory.Leaves((JsonObject)JsonNode.Parse("""{"number_of_leaves": 64}""")!));
+        Assert.Equal(0, TrainingMemory.Leaves([]));
     }
 
     [Fact]
