@@ -23,7 +23,7 @@ param corsAllowedOrigins string[] = []
   2048
   4096
 ])
-@description('Memory of each function app instance in MB. Training holds a dataset and a model in memory, so 2048 is the floor that fits the reference datasets.')
+@description('Memory of each function app instance in MB. Training refuses a run whose estimated memory exceeds 75 % of it; README (Training, "Memory limits") lists the largest training set each size fits.')
 param instanceMemoryMB int = 2048
 
 @minValue(1)

@@ -33,7 +33,7 @@ param corsAllowedOrigins string[]
   2048
   4096
 ])
-@description('Memory of each instance in MB.')
+@description('Memory of each instance in MB; training reads it (DashAI__Training__InstanceMemoryMB) to refuse runs that cannot fit.')
 param instanceMemoryMB int
 
 @minValue(1)
@@ -131,6 +131,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     // worker's OpenTelemetry exporter (src/DashAI.Functions/Telemetry) both read these two settings.
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+    // Training estimates a run's memory before fitting and refuses one that cannot fit this instance size.
+    DashAI__Training__InstanceMemoryMB: string(instanceMemoryMB)
   }
 }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using System.Text.Json.Nodes;
 using DashAI.ML;
 using DashAI.ML.Components;
@@ -10,10 +11,13 @@ using DashAI.ML.Training;
 namespace DashAI.Benchmarks;
 
 /// <summary>
-/// <c>train --train PATH --test PATH --label COLUMN --task TASK --model NAME [--params JSON] [--seed N]</c>:
+/// <c>train --train PATH --test PATH --label COLUMN --task TASK --model NAME [--params JSON] [--seed N] [--heap-limit-mb M]</c>:
 /// fits with the product pipeline and prints one JSON line of figures. Under 50,000 training rows
 /// fit_seconds is the median of 3 fits after a warm-up fit; from 50,000 rows it is a single fit.
-/// Loading and parsing the CSV happen before any timed fit.
+/// prepare_seconds is the streamed read that fits the label mapping and the encoding and fills the
+/// one in-memory copy of the encoded training rows; it happens before any timed fit. With
+/// --heap-limit-mb the command runs itself again in a child process whose GC heap is capped
+/// (DOTNET_GCHeapHardLimit), as a Flex Consumption instance caps it at 75 % of its memory.
 /// </summary>
 internal static class TrainCommand
 {
@@ -31,8 +35,13 @@ internal static class TrainCommand
         var missing = required.Where(r => !options.ContainsKey(r)).ToList();
         if (missing.Count > 0 || args.Length % 2 != 0)
         {
-            Console.Error.WriteLine("usage: train --train PATH --test PATH --label COLUMN --task TASK --model NAME [--params JSON] [--seed N]");
+            Console.Error.WriteLine("usage: train --train PATH --test PATH --label COLUMN --task TASK --model NAME [--params JSON] [--seed N] [--heap-limit-mb M]");
             return 2;
+        }
+
+        if (options.TryGetValue("heap-limit-mb", out var limit))
+        {
+            return RunCapped(args, long.Parse(limit, CultureInfo.InvariantCulture));
         }
 
         try
@@ -47,6 +56,31 @@ internal static class TrainCommand
         }
     }
 
+    private static int RunCapped(string[] args, long megabytes)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet") { UseShellExecute = false };
+        var self = typeof(TrainCommand).Assembly.Location;
+        if (!Path.GetFileNameWithoutExtension(start.FileName).Equals("DashAI.Benchmarks", StringComparison.OrdinalIgnoreCase))
+        {
+            start.ArgumentList.Add(self);
+        }
+
+        start.ArgumentList.Add("train");
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            if (args[i].TrimStart('-') != "heap-limit-mb")
+            {
+                start.ArgumentList.Add(args[i]);
+                start.ArgumentList.Add(args[i + 1]);
+            }
+        }
+
+        start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + (megabytes * 1024 * 1024).ToString("X", CultureInfo.InvariantCulture);
+        using var child = Process.Start(start) ?? throw new InvalidOperationException("The capped benchmark process did not start.");
+        child.WaitForExit();
+        return child.ExitCode;
+    }
+
     private static JsonObject Measure(Dictionary<string, string> options)
     {
         var seed = options.TryGetValue("seed", out var seedText) ? int.Parse(seedText, CultureInfo.InvariantCulture) : 0;
@@ -55,14 +89,17 @@ internal static class TrainCommand
         var parameters = ComponentRegistry.ValidateAndFillDefaults(options["model"], options["task"], given);
         var task = ComponentRegistry.ValidateExperiment(options["task"], schema);
         var model = ModelCatalog.Find(options["model"])!;
+        // The schema inference is the benchmark's, not the product's (ingestion stores the schema): start clean.
+        GC.Collect();
 
         var session = new TrainingSession(task, model, parameters, schema, seed);
-        var train = session.PrepareTrainingData(session.Load(options["train"]));
+        var prepareWatch = Stopwatch.StartNew();
+        var (encoded, size) = session.EncodeTrainingData(session.Load(options["train"]));
+        var train = session.CacheTrainingData(encoded);
+        var prepareSeconds = prepareWatch.Elapsed.TotalSeconds;
         var rawTest = session.Load(options["test"]);
-        var trainRows = TrainingSession.Count(train);
-        var testRows = TrainingSession.Count(rawTest);
 
-        var fits = trainRows < SingleFitRows ? 4 : 1;
+        var fits = size.Rows < SingleFitRows ? 4 : 1;
         var times = new List<double>();
         Microsoft.ML.ITransformer? fitted = null;
         for (var i = 0; i < fits; i++)
@@ -73,6 +110,7 @@ internal static class TrainCommand
         }
 
         var timed = fits == 1 ? times : times.Skip(1).Order().ToList();
+        train = null;
         var predictWatch = Stopwatch.StartNew();
         var evaluation = session.Evaluate(fitted!, rawTest, SplitNames.Test, CancellationToken.None);
         var predictSeconds = predictWatch.Elapsed.TotalSeconds;
@@ -84,14 +122,24 @@ internal static class TrainCommand
         }
 
         using var process = Process.GetCurrentProcess();
+        var gc = GC.GetGCMemoryInfo();
         return new JsonObject
         {
             ["model"] = model.Name,
-            ["rows_train"] = trainRows,
-            ["rows_test"] = testRows,
+            ["rows_train"] = size.Rows,
+            ["rows_test"] = evaluation.Rows,
+            ["features"] = size.FeatureCount,
+            ["prepare_seconds"] = Math.Round(prepareSeconds, 4),
             ["fit_seconds"] = Math.Round(timed[timed.Count / 2], 4),
             ["predict_seconds"] = Math.Round(predictSeconds, 4),
             ["peak_memory_mb"] = Math.Round(process.PeakWorkingSet64 / 1048576.0, 1),
+            ["estimate_mb"] = Math.Round(TrainingMemory.EstimateBytes(model.Family, size, TrainingMemory.Leaves(parameters)) / 1048576.0, 1),
+            ["gc"] = new JsonObject
+            {
+                ["server"] = GCSettings.IsServerGC,
+                ["concurrent"] = GCSettings.LatencyMode != GCLatencyMode.Batch,
+                ["available_mb"] = Math.Round(gc.TotalAvailableMemoryBytes / 1048576.0, 1),
+            },
             ["metrics"] = new JsonObject { [SplitNames.Test] = metrics },
         };
     }

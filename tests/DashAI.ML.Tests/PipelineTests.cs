@@ -50,12 +50,13 @@ public class PipelineTests
         var data = CanonicalCsv.CreateLoader(mlContext, MixedSchema).Load(MixedCsv());
 
         var labelled = pipeline.LabelMapping.Fit(data).Transform(data);
-        var scored = pipeline.Model.Fit(labelled).Transform(labelled);
+        var encoded = pipeline.Encoding.Fit(labelled).Transform(labelled);
+        var scored = pipeline.CreateModel().Fit(encoded).Transform(encoded);
 
         Assert.Equal(8, scored.GetColumn<float>("size").Count());
         Assert.StartsWith("small, \"cheap\"\nsecond line", scored.GetColumn<ReadOnlyMemory<char>>("notes").First().ToString(), StringComparison.Ordinal);
         // GetColumn reuses one buffer: copy each row.
-        var features = scored.GetColumn<VBuffer<float>>(MLTask.FeaturesColumn).Select(f => f.DenseValues().ToArray()).ToList();
+        var features = scored.GetColumn<VBuffer<float>>(pipeline.Columns.Features).Select(f => f.DenseValues().ToArray()).ToList();
         Assert.All(features, f => Assert.DoesNotContain(f, float.IsNaN));
         // Row 2 has no size: mean imputation, which is 0 once a linear model's numbers are standardized.
         var sizeMean = new[] { 1.5f, 2.5f, 9.0f, 1.0f, 8.5f, 2.0f, 7.5f }.Average();
@@ -74,8 +75,10 @@ public class PipelineTests
 
         var pipeline = PipelineBuilder.BuildPipeline(mlContext, new RegressionTask(), ModelCatalog.Find("SdcaRegressor")!, parameters, schema);
 
-        Assert.NotNull(pipeline.Model);
+        Assert.NotNull(pipeline.CreateModel());
+        Assert.NotNull(pipeline.Encoding);
         Assert.NotNull(pipeline.LabelMapping);
+        Assert.Equal(["__dashai_numeric"], pipeline.EncodedColumns);
     }
 
     [Fact]

@@ -163,7 +163,7 @@ public class TrainerTests
         Assert.DoesNotContain(TrainingStage.Evaluating, stages);
     }
 
-    private sealed class SyncProgress(List<TrainingStage> stages, Action<TrainingStage>? onReport = null) : IProgress<TrainingStage>
+    internal sealed class SyncProgress(List<TrainingStage> stages, Action<TrainingStage>? onReport = null) : IProgress<TrainingStage>
     {
         public void Report(TrainingStage value)
         {

@@ -4,11 +4,12 @@ using DashAI.Functions.Datasets;
 using DashAI.Functions.Storage;
 using DashAI.ML.Data;
 using DashAI.ML.Training;
+using Microsoft.Extensions.Options;
 
 namespace DashAI.Functions.Training;
 
 /// <summary>Trains a run with ML.NET on its dataset's stored splits (copied to the attempt's work directory first).</summary>
-public sealed class MlNetRunTrainer(StorageContext storage) : IRunTrainer
+public sealed class MlNetRunTrainer(StorageContext storage, IOptions<TrainingOptions> options) : IRunTrainer
 {
     public async Task<TrainedRun> TrainAsync(TrainingWork work, Action<string> reportStage, CancellationToken cancellationToken)
     {
@@ -38,7 +39,10 @@ public sealed class MlNetRunTrainer(StorageContext storage) : IRunTrainer
         var parameters = JsonNode.Parse(work.Run.Parameters) as JsonObject ?? [];
         var request = new TrainingRequest(
             work.Experiment.TaskName, work.Run.ModelName, parameters, schema,
-            paths[SplitNames.Train], paths[SplitNames.Validation], paths[SplitNames.Test], work.Run.Seed);
+            paths[SplitNames.Train], paths[SplitNames.Validation], paths[SplitNames.Test], work.Run.Seed)
+        {
+            InstanceMemoryBytes = options.Value.InstanceMemoryBytes(),
+        };
 
         // ML.NET fits synchronously and uses every core: run it off the invocation's thread.
         var result = await Task.Run(() => Trainer.Train(request, new StageReporter(reportStage), cancellationToken), cancellationToken);

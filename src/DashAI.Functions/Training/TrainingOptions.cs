@@ -19,4 +19,15 @@ public sealed class TrainingOptions
     /// system temp folder. Each attempt works in a folder of its own below it and deletes it when done.
     /// </summary>
     public string WorkDirectory { get; set; } = "";
+
+    /// <summary>
+    /// The memory of the instance that trains, in MB (infra/ sets it from the plan's <c>instanceMemoryMB</c>); 0 means
+    /// what the runtime reports as available to the process. Before fitting, a run estimates the memory it needs from its
+    /// training split; a run that cannot fit in this (of which a training may use 75 %) ends in ERROR with the estimate.
+    /// </summary>
+    public int InstanceMemoryMB { get; set; }
+
+    /// <summary>The instance memory in bytes: <see cref="InstanceMemoryMB"/>, or what the runtime reports when it is 0.</summary>
+    public long InstanceMemoryBytes() =>
+        InstanceMemoryMB > 0 ? InstanceMemoryMB * 1024L * 1024L : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 }

@@ -6,69 +6,104 @@ namespace DashAI.ML.Data;
 /// <summary>
 /// A deliberately crude schema inference over a canonical CSV, for the benchmark and tests only;
 /// real datasets get their schema from ingestion. Numbers are integer or float, true/false is
-/// boolean, other strings are categorical when short and repeated, text otherwise.
+/// boolean, other strings are categorical when short and repeated, text otherwise. It streams the
+/// file and counts at most <see cref="DistinctCap"/> distinct values a column, so inferring the
+/// schema of a large split does not weigh on the memory a benchmark measures.
 /// </summary>
 internal static class SimpleSchemaInference
 {
+    private const int DistinctCap = 10_000;
+
     public static DatasetSchema Infer(string path, string outputColumn)
     {
-        var rows = ReadCsv(File.ReadAllText(path, Encoding.UTF8));
-        var header = rows[0];
-        var data = rows.Skip(1).Where(r => r.Count == header.Count).ToList();
-        var columns = new List<ColumnInfo>();
-        for (var i = 0; i < header.Count; i++)
+        using var reader = new StreamReader(path, Encoding.UTF8);
+        List<string>? header = null;
+        var profiles = new List<Profile>();
+        foreach (var row in ReadRows(reader))
         {
-            var values = data.Select(r => r[i]).ToList();
-            var present = values.Where(v => v.Length > 0).ToList();
-            var distinct = present.Distinct(StringComparer.Ordinal).Count();
-            columns.Add(new ColumnInfo(header[i], InferType(present, distinct), values.Count - present.Count, distinct));
+            if (header is null)
+            {
+                header = row;
+                profiles = [.. row.Select(_ => new Profile())];
+                continue;
+            }
+
+            if (row.Count != header.Count)
+            {
+                continue;
+            }
+
+            for (var i = 0; i < row.Count; i++)
+            {
+                profiles[i].Add(row[i]);
+            }
         }
 
+        header ??= [];
         if (!header.Contains(outputColumn))
         {
             throw new InvalidInputException($"Column '{outputColumn}' is not in {path}.");
         }
 
+        var columns = header.Select((name, i) => new ColumnInfo(name, profiles[i].Type, profiles[i].Missing, profiles[i].Distinct.Count)).ToList();
         return new DatasetSchema(columns, [.. header.Where(h => h != outputColumn)], [outputColumn]);
     }
 
-    private static ColumnType InferType(List<string> present, int distinct)
+    private sealed class Profile
     {
-        if (present.Count > 0 && present.All(v => long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)))
-        {
-            return ColumnType.Integer;
-        }
+        private bool _integer = true;
+        private bool _float = true;
+        private bool _boolean = true;
+        private long _present;
+        private long _length;
 
-        if (present.Count > 0 && present.All(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
-        {
-            return ColumnType.Float;
-        }
+        public long Missing { get; private set; }
 
-        if (present.Count > 0 && present.All(v => v is "true" or "false"))
-        {
-            return ColumnType.Boolean;
-        }
+        public HashSet<string> Distinct { get; } = new(StringComparer.Ordinal);
 
-        var averageLength = present.Count == 0 ? 0 : present.Average(v => v.Length);
-        return averageLength > 30 || distinct > Math.Max(50, present.Count / 2) ? ColumnType.Text : ColumnType.Categorical;
+        public ColumnType Type => _present == 0 ? ColumnType.Categorical
+            : _integer ? ColumnType.Integer
+            : _float ? ColumnType.Float
+            : _boolean ? ColumnType.Boolean
+            : (double)_length / _present > 30 || Distinct.Count > Math.Max(50, _present / 2) ? ColumnType.Text : ColumnType.Categorical;
+
+        public void Add(string value)
+        {
+            if (value.Length == 0)
+            {
+                Missing++;
+                return;
+            }
+
+            _present++;
+            _length += value.Length;
+            _integer = _integer && long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _);
+            _float = _float && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+            _boolean = _boolean && value is "true" or "false";
+            if (Distinct.Count < DistinctCap)
+            {
+                Distinct.Add(value);
+            }
+        }
     }
 
-    /// <summary>RFC 4180: comma separated, double-quoted fields may hold commas, quotes ("") and newlines.</summary>
-    public static List<List<string>> ReadCsv(string text)
+    /// <summary>RFC 4180 rows read one at a time (see <see cref="ReadCsv"/>).</summary>
+    public static IEnumerable<List<string>> ReadRows(TextReader reader)
     {
-        var rows = new List<List<string>>();
+        ArgumentNullException.ThrowIfNull(reader);
         var row = new List<string>();
         var field = new StringBuilder();
         var quoted = false;
-        for (var i = 0; i < text.Length; i++)
+        int next;
+        while ((next = reader.Read()) >= 0)
         {
-            var c = text[i];
+            var c = (char)next;
             if (quoted)
             {
-                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"')
+                if (c == '"' && reader.Peek() == '"')
                 {
                     field.Append('"');
-                    i++;
+                    reader.Read();
                 }
                 else if (c == '"')
                 {
@@ -90,14 +125,14 @@ internal static class SimpleSchemaInference
             }
             else if (c is '\n' or '\r')
             {
-                if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
+                if (c == '\r' && reader.Peek() == '\n')
                 {
-                    i++;
+                    reader.Read();
                 }
 
                 row.Add(field.ToString());
                 field.Clear();
-                rows.Add(row);
+                yield return row;
                 row = [];
             }
             else
@@ -109,9 +144,14 @@ internal static class SimpleSchemaInference
         if (field.Length > 0 || row.Count > 0)
         {
             row.Add(field.ToString());
-            rows.Add(row);
+            yield return row;
         }
+    }
 
-        return rows;
+    /// <summary>RFC 4180: comma separated, double-quoted fields may hold commas, quotes ("") and newlines.</summary>
+    public static List<List<string>> ReadCsv(string text)
+    {
+        using var reader = new StringReader(text);
+        return [.. ReadRows(reader)];
     }
 }

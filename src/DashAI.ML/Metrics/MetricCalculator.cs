@@ -14,8 +14,17 @@ public static class MetricCalculator
     {
         ArgumentNullException.ThrowIfNull(actual);
         ArgumentNullException.ThrowIfNull(probabilities);
+        return Classification([.. actual], Flatten(probabilities, classCount), classCount);
+    }
+
+    /// <summary>
+    /// Classification metrics from compact arrays: <paramref name="probabilities"/> holds
+    /// <paramref name="classCount"/> values per row, row after row.
+    /// </summary>
+    public static Dictionary<string, double> Classification(ReadOnlySpan<int> actual, ReadOnlySpan<float> probabilities, int classCount)
+    {
         var confusion = ConfusionMatrix(actual, probabilities, classCount);
-        var n = actual.Count;
+        var n = actual.Length;
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         if (n == 0)
         {
@@ -25,12 +34,13 @@ public static class MetricCalculator
         double correct = 0, logLoss = 0;
         for (var i = 0; i < n; i++)
         {
-            if (ArgMax(probabilities[i]) == actual[i])
+            var row = probabilities.Slice(i * classCount, classCount);
+            if (ArgMax(row) == actual[i])
             {
                 correct++;
             }
 
-            logLoss -= Math.Log(Math.Clamp(probabilities[i][actual[i]], 1e-15, 1 - 1e-15));
+            logLoss -= Math.Log(Math.Clamp(row[actual[i]], 1e-15, 1 - 1e-15));
         }
 
         var support = new long[classCount];
@@ -119,10 +129,16 @@ public static class MetricCalculator
     {
         ArgumentNullException.ThrowIfNull(actual);
         ArgumentNullException.ThrowIfNull(probabilities);
+        return ConfusionMatrix([.. actual], Flatten(probabilities, classCount), classCount);
+    }
+
+    /// <summary>Rows are the true class, columns the predicted class; probabilities as in the compact <see cref="Classification(ReadOnlySpan{int}, ReadOnlySpan{float}, int)"/>.</summary>
+    public static long[][] ConfusionMatrix(ReadOnlySpan<int> actual, ReadOnlySpan<float> probabilities, int classCount)
+    {
         var matrix = Enumerable.Range(0, classCount).Select(_ => new long[classCount]).ToArray();
-        for (var i = 0; i < actual.Count; i++)
+        for (var i = 0; i < actual.Length; i++)
         {
-            matrix[actual[i]][ArgMax(probabilities[i])]++;
+            matrix[actual[i]][ArgMax(probabilities.Slice(i * classCount, classCount))]++;
         }
 
         return matrix;
@@ -135,6 +151,11 @@ public static class MetricCalculator
     public static int ArgMax(float[] values)
     {
         ArgumentNullException.ThrowIfNull(values);
+        return ArgMax(values.AsSpan());
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
         var best = 0;
         for (var i = 1; i < values.Length; i++)
         {
@@ -147,15 +168,35 @@ public static class MetricCalculator
         return best;
     }
 
-    // Mann-Whitney U with average ranks for ties, the same value as sklearn's trapezoidal AUC.
-    private static double RocAuc(IReadOnlyList<int> actual, IReadOnlyList<float[]> probabilities)
+    private static float[] Flatten(IReadOnlyList<float[]> probabilities, int classCount)
     {
-        var order = Enumerable.Range(0, actual.Count).OrderBy(i => probabilities[i][1]).ToArray();
-        var ranks = new double[order.Length];
-        for (var start = 0; start < order.Length;)
+        var flat = new float[probabilities.Count * classCount];
+        for (var i = 0; i < probabilities.Count; i++)
+        {
+            probabilities[i].AsSpan(0, classCount).CopyTo(flat.AsSpan(i * classCount));
+        }
+
+        return flat;
+    }
+
+    // Mann-Whitney U with average ranks for ties, the same value as sklearn's trapezoidal AUC.
+    private static double RocAuc(ReadOnlySpan<int> actual, ReadOnlySpan<float> probabilities)
+    {
+        var n = actual.Length;
+        var positiveScores = new float[n];
+        var order = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            positiveScores[i] = probabilities[(i * 2) + 1];
+            order[i] = i;
+        }
+
+        Array.Sort(positiveScores, order);
+        var ranks = new double[n];
+        for (var start = 0; start < n;)
         {
             var end = start;
-            while (end + 1 < order.Length && probabilities[order[end + 1]][1] == probabilities[order[start]][1])
+            while (end + 1 < n && positiveScores[end + 1] == positiveScores[start])
             {
                 end++;
             }
@@ -170,7 +211,7 @@ public static class MetricCalculator
         }
 
         double positives = 0, rankSum = 0;
-        for (var i = 0; i < actual.Count; i++)
+        for (var i = 0; i < n; i++)
         {
             if (actual[i] == 1)
             {
@@ -179,7 +220,48 @@ public static class MetricCalculator
             }
         }
 
-        var negatives = actual.Count - positives;
+        var negatives = n - positives;
         return (rankSum - (positives * (positives + 1) / 2)) / (positives * negatives);
+    }
+}
+
+/// <summary>
+/// The labels and class probabilities of an evaluated split in two flat arrays (4 bytes per row and
+/// per class), instead of an array per row.
+/// </summary>
+internal sealed class ClassScores(int classCount)
+{
+    private int[] _actual = new int[1024];
+    private float[] _probabilities = new float[1024 * classCount];
+
+    public int Count { get; private set; }
+
+    public ReadOnlySpan<int> Actual => _actual.AsSpan(0, Count);
+
+    public ReadOnlySpan<float> Probabilities => _probabilities.AsSpan(0, Count * classCount);
+
+    public void Add(int actual, in Microsoft.ML.Data.VBuffer<float> scores)
+    {
+        if (Count == _actual.Length)
+        {
+            Array.Resize(ref _actual, Count * 2);
+            Array.Resize(ref _probabilities, Count * 2 * classCount);
+        }
+
+        _actual[Count] = actual;
+        var row = _probabilities.AsSpan(Count * classCount, classCount);
+        var column = 0;
+        foreach (var value in scores.DenseValues())
+        {
+            if (column == classCount)
+            {
+                break;
+            }
+
+            row[column++] = value;
+        }
+
+        row[column..].Clear();
+        Count++;
     }
 }

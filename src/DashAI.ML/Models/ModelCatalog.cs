@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using DashAI.ML.Parameters;
 using DashAI.ML.Tasks;
+using DashAI.ML.Training;
 using Microsoft.ML;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
@@ -28,6 +29,7 @@ public static class ModelCatalog
             "Multinomial logistic regression (maximum entropy) optimized with L-BFGS.",
             ClassificationTasks,
             needsNormalization: true,
+            ModelFamily.Lbfgs,
             Object(
                 Number("l2_regularization", 3.0, 0, 1e6, "L2 penalty weight on the coefficients (on standardized numeric features)."),
                 Number("l1_regularization", 0.0, 0, 1e6, "L1 penalty weight on the coefficients."),
@@ -50,6 +52,7 @@ public static class ModelCatalog
             "Multinomial logistic regression optimized with stochastic dual coordinate ascent.",
             ClassificationTasks,
             needsNormalization: true,
+            ModelFamily.StreamingLinear,
             Object(
                 OptionalNumber("l2_regularization", 0.01, 0, 1e6, "L2 penalty weight; null lets the trainer choose from the data size."),
                 OptionalNumber("l1_regularization", null, 0, 1e6, "L1 penalty weight; null lets the trainer choose."),
@@ -72,6 +75,7 @@ public static class ModelCatalog
             "Linear support vector machine (Pegasos); one-versus-all with Platt-calibrated probabilities for several classes.",
             ClassificationTasks,
             needsNormalization: true,
+            ModelFamily.StreamingLinear,
             Object(
                 Number("lambda", 0.01, 0, 1e3, "Regularization strength.", exclusiveMinimum: true),
                 Integer("number_of_iterations", 10, 1, 10_000, "Passes over the data."),
@@ -97,6 +101,7 @@ public static class ModelCatalog
             "Linear regression with squared loss optimized with stochastic dual coordinate ascent (ridge-like).",
             RegressionTasks,
             needsNormalization: true,
+            ModelFamily.StreamingLinear,
             Object(
                 OptionalNumber("l2_regularization", null, 0, 1e6, "L2 penalty weight; null lets the trainer choose from the data size."),
                 OptionalNumber("l1_regularization", null, 0, 1e6, "L1 penalty weight; null lets the trainer choose."),
@@ -117,6 +122,7 @@ public static class ModelCatalog
             "Linear regression with squared loss trained by averaged stochastic gradient descent.",
             RegressionTasks,
             needsNormalization: true,
+            ModelFamily.StreamingLinear,
             Object(
                 Number("learning_rate", 0.1, 0, 10, "Initial step size.", exclusiveMinimum: true),
                 Boolean("decrease_learning_rate", true, "Shrink the step size as training proceeds."),
@@ -157,6 +163,7 @@ public static class ModelCatalog
         "Gradient-boosted decision trees (LightGBM, histogram based, leaf-wise growth).",
         classification ? ClassificationTasks : RegressionTasks,
         needsNormalization: false,
+        ModelFamily.LightGbm,
         Object(
             Integer("number_of_iterations", 100, 1, 10_000, "Number of boosting rounds (trees per class)."),
             Number("learning_rate", 0.1, 0, 1, "Shrinkage applied to each tree.", exclusiveMinimum: true),
@@ -233,6 +240,7 @@ public static class ModelCatalog
             : "Gradient-boosted decision trees (ML.NET FastTree, MART).",
         classification ? ClassificationTasks : RegressionTasks,
         needsNormalization: false,
+        ModelFamily.Trees,
         Object(
             // Tuned separately: one-versus-all classifiers did best with LightGBM-like leaves and a larger
             // step, regression with smaller leaves and a smaller step (see compare_sklearn.py).
@@ -264,6 +272,7 @@ public static class ModelCatalog
             : "Random forest of decision trees (ML.NET FastForest).",
         classification ? ClassificationTasks : RegressionTasks,
         needsNormalization: false,
+        ModelFamily.Trees,
         Object(
             Integer("number_of_trees", 100, 1, 10_000, "Number of trees."),
             Integer("number_of_leaves", classification ? 2048 : 16384, 2, 131_072, "Maximum leaves per tree (forests grow deep trees)."),

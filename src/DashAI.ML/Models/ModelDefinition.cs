@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DashAI.ML.Parameters;
+using DashAI.ML.Training;
 using Microsoft.ML;
 
 namespace DashAI.ML.Models;
@@ -23,6 +24,7 @@ public sealed class ModelDefinition
         string description,
         IReadOnlyList<string> compatibleTasks,
         bool needsNormalization,
+        ModelFamily family,
         JsonObject parameterSchema,
         Func<MLContext, TrainerSettings, ParameterValues, IEstimator<ITransformer>> createTrainer,
         IReadOnlyDictionary<string, JsonObject>? taskDefaults = null)
@@ -31,6 +33,7 @@ public sealed class ModelDefinition
         Description = description;
         CompatibleTasks = compatibleTasks;
         NeedsNormalization = needsNormalization;
+        Family = family;
         _taskDefaults = taskDefaults ?? new Dictionary<string, JsonObject>();
         _parameterSchema = parameterSchema;
         _createTrainer = createTrainer;
@@ -59,6 +62,9 @@ public sealed class ModelDefinition
 
     /// <summary>Linear trainers want standardized numbers and L2-normalized TF-IDF text; trees get raw values and counts.</summary>
     public bool NeedsNormalization { get; }
+
+    /// <summary>How the trainer holds its data: decides the memory estimate of a run (see <see cref="Training.TrainingMemory"/>).</summary>
+    public ModelFamily Family { get; }
 
     /// <summary>
     /// A copy of the parameter schema (callers may mutate it). Its defaults are those of tabular

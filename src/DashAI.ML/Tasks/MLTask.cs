@@ -1,5 +1,7 @@
 using DashAI.ML.Data;
+using DashAI.ML.Training;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
 using Microsoft.ML.Transforms.Text;
 
@@ -14,22 +16,16 @@ public enum TaskKind
 
 /// <summary>
 /// A machine-learning task: checks that a dataset fits it and builds the featurization of the
-/// dataset's input columns into one <see cref="FeaturesColumn"/> vector.
+/// dataset's input columns into one feature vector, in two stages (see <see cref="BuildEncoding"/>
+/// and <see cref="BuildFeatures"/>) so only compact encoded values are ever held in memory.
 /// </summary>
 public abstract class MLTask
 {
-    /// <summary>The feature vector every trainer reads.</summary>
-    public const string FeaturesColumn = "__dashai_features";
-
-    /// <summary>The key-typed label a classification trainer reads.</summary>
-    public const string LabelKeyColumn = "__dashai_label";
-
-    private const string NumericColumn = "__dashai_numeric";
-
     /// <summary>Categorical columns with more distinct values than this are hashed instead of one-hot encoded.</summary>
     public const long OneHotMaximumCardinality = 100;
 
-    private const int HashBits = 12;
+    /// <summary>Bits of the hash of a high-cardinality categorical column (2^12 one-hot slots).</summary>
+    public const int HashBits = 12;
 
     private const int MinimumNgramRows = 2;
 
@@ -86,69 +82,119 @@ public abstract class MLTask
     protected abstract void AddTaskProblems(DatasetSchema schema, ColumnInfo output, List<string> problems);
 
     /// <summary>
-    /// Featurizes the input columns: numbers get missing values replaced by the column mean (and are
-    /// standardized when <paramref name="normalize"/>, for linear trainers, which also get TF-IDF
-    /// text); categorical and boolean
-    /// columns are one-hot encoded (hashed above <see cref="OneHotMaximumCardinality"/> distinct
-    /// values, an unseen or missing value encodes as all zeros); text gets word uni/bi-grams and
-    /// character tri-grams (see <see cref="TextOptions"/>).
+    /// The first stage, fitted on the streamed training split: every string becomes a number before
+    /// anything is held in memory. Numbers are gathered into one vector (missing stays NaN);
+    /// categorical and boolean columns become keys (hashed into 2^<see cref="HashBits"/> keys above
+    /// <see cref="OneHotMaximumCardinality"/> distinct values; an unseen or missing value is key 0);
+    /// text becomes word uni/bi-gram and character tri-gram weights (see <see cref="TextOptions"/>),
+    /// TF-IDF with L2-normalized rows when <paramref name="normalize"/> (linear trainers), counts otherwise.
+    /// Every column it adds is named by <paramref name="columns"/>, so no user column name can collide.
     /// </summary>
-    public virtual IEstimator<ITransformer> BuildFeaturization(MLContext mlContext, DatasetSchema schema, bool normalize)
+    public virtual IEstimator<ITransformer> BuildEncoding(MLContext mlContext, DatasetSchema schema, bool normalize, PipelineColumns columns)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentNullException.ThrowIfNull(schema);
-        var parts = new List<string>();
-        var chain = new List<IEstimator<ITransformer>>();
+        ArgumentNullException.ThrowIfNull(columns);
+        var encoding = new EstimatorChain<ITransformer>();
         var inputs = schema.InputColumns.Select(name => schema[name]).ToList();
 
         var numeric = inputs.Where(c => c.Type is ColumnType.Integer or ColumnType.Float).Select(c => c.Name).ToArray();
         if (numeric.Length > 0)
         {
-            chain.Add(mlContext.Transforms.Concatenate(NumericColumn, numeric));
+            encoding = encoding.Append<ITransformer>(mlContext.Transforms.Concatenate(columns.Numeric, numeric));
+        }
+
+        var categorical = inputs.Where(c => c.Type is ColumnType.Categorical or ColumnType.Boolean).ToList();
+        var keyed = new List<InputOutputColumnPair>();
+        for (var i = 0; i < categorical.Count; i++)
+        {
+            if (categorical[i].DistinctCount > OneHotMaximumCardinality)
+            {
+                encoding = encoding.Append<ITransformer>(mlContext.Transforms.Conversion.Hash(columns.Category(i), categorical[i].Name, numberOfBits: HashBits));
+            }
+            else
+            {
+                keyed.Add(new InputOutputColumnPair(columns.Category(i), categorical[i].Name));
+            }
+        }
+
+        if (keyed.Count > 0)
+        {
+            // One estimator for every column: their dictionaries are built in one pass over the split.
+            encoding = encoding.Append<ITransformer>(mlContext.Transforms.Conversion.MapValueToKey([.. keyed]));
+        }
+
+        var text = inputs.Where(c => c.Type == ColumnType.Text).ToList();
+        for (var i = 0; i < text.Count; i++)
+        {
+            encoding = encoding.Append<ITransformer>(mlContext.Transforms.Text.FeaturizeText(columns.Text(i), TextOptions(normalize), text[i].Name));
+            // N-grams seen in fewer than 2 rows cannot generalize; dropping them shrinks the vector
+            // several-fold, which tree trainers (LightGBM bins every slot) need to fit in reasonable time.
+            encoding = encoding.Append<ITransformer>(mlContext.Transforms.FeatureSelection.SelectFeaturesBasedOnCount(columns.Text(i), count: MinimumNgramRows));
+        }
+
+        return encoding;
+    }
+
+    /// <summary>The columns <see cref="BuildEncoding"/> adds: what the training data cache holds besides the label.</summary>
+    public static IReadOnlyList<string> EncodedColumns(DatasetSchema schema, PipelineColumns columns)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(columns);
+        var inputs = schema.InputColumns.Select(name => schema[name]).ToList();
+        var names = new List<string>();
+        if (inputs.Any(c => c.Type is ColumnType.Integer or ColumnType.Float))
+        {
+            names.Add(columns.Numeric);
+        }
+
+        names.AddRange(Enumerable.Range(0, inputs.Count(c => c.Type is ColumnType.Categorical or ColumnType.Boolean)).Select(columns.Category));
+        names.AddRange(Enumerable.Range(0, inputs.Count(c => c.Type == ColumnType.Text)).Select(columns.Text));
+        return names;
+    }
+
+    /// <summary>
+    /// The second stage, fitted on the encoded training data: numbers get missing values replaced by
+    /// the column mean (and are standardized when <paramref name="normalize"/>, for linear trainers);
+    /// category keys become one-hot vectors (key 0 all zeros); everything is concatenated into
+    /// <see cref="PipelineColumns.Features"/>. Cheap per row, so trainers compute it as they read.
+    /// </summary>
+    public virtual IEstimator<ITransformer> BuildFeatures(MLContext mlContext, DatasetSchema schema, bool normalize, PipelineColumns columns)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(columns);
+        var features = new EstimatorChain<ITransformer>();
+        var parts = new List<string>();
+        var inputs = schema.InputColumns.Select(name => schema[name]).ToList();
+        if (inputs.Any(c => c.Type is ColumnType.Integer or ColumnType.Float))
+        {
             if (normalize)
             {
                 // The statistics skip missing values, which stay missing; after standardizing every mean is 0,
                 // so replacing them with 0 is mean imputation without another pass over the data.
-                chain.Add(mlContext.Transforms.NormalizeMeanVariance(NumericColumn, fixZero: false));
-                chain.Add(mlContext.Transforms.ReplaceMissingValues(NumericColumn, replacementMode: MissingValueReplacingEstimator.ReplacementMode.DefaultValue));
+                features = features
+                    .Append<ITransformer>(mlContext.Transforms.NormalizeMeanVariance(columns.Numeric, fixZero: false))
+                    .Append<ITransformer>(mlContext.Transforms.ReplaceMissingValues(columns.Numeric, replacementMode: MissingValueReplacingEstimator.ReplacementMode.DefaultValue));
             }
             else
             {
-                chain.Add(mlContext.Transforms.ReplaceMissingValues(NumericColumn, replacementMode: MissingValueReplacingEstimator.ReplacementMode.Mean));
+                features = features.Append<ITransformer>(mlContext.Transforms.ReplaceMissingValues(columns.Numeric, replacementMode: MissingValueReplacingEstimator.ReplacementMode.Mean));
             }
 
-            parts.Add(NumericColumn);
+            parts.Add(columns.Numeric);
         }
 
-        var index = 0;
-        foreach (var column in inputs.Where(c => c.Type is ColumnType.Categorical or ColumnType.Boolean))
+        var categories = inputs.Count(c => c.Type is ColumnType.Categorical or ColumnType.Boolean);
+        if (categories > 0)
         {
-            var output = $"__dashai_cat{index++}";
-            chain.Add(column.DistinctCount > OneHotMaximumCardinality
-                ? mlContext.Transforms.Categorical.OneHotHashEncoding(output, column.Name, numberOfBits: HashBits)
-                : mlContext.Transforms.Categorical.OneHotEncoding(output, column.Name));
-            parts.Add(output);
+            var oneHot = Enumerable.Range(0, categories).Select(i => new InputOutputColumnPair(columns.OneHot(i), columns.Category(i))).ToArray();
+            features = features.Append<ITransformer>(mlContext.Transforms.Conversion.MapKeyToVector(oneHot));
+            parts.AddRange(oneHot.Select(p => p.OutputColumnName));
         }
 
-        index = 0;
-        foreach (var column in inputs.Where(c => c.Type == ColumnType.Text))
-        {
-            var output = $"__dashai_text{index++}";
-            chain.Add(mlContext.Transforms.Text.FeaturizeText(output, TextOptions(normalize), column.Name));
-            // N-grams seen in fewer than 2 rows cannot generalize; dropping them shrinks the vector
-            // several-fold, which tree trainers (LightGBM bins every slot) need to fit in reasonable time.
-            chain.Add(mlContext.Transforms.FeatureSelection.SelectFeaturesBasedOnCount(output, count: MinimumNgramRows));
-            parts.Add(output);
-        }
-
-        chain.Add(mlContext.Transforms.Concatenate(FeaturesColumn, [.. parts]));
-        IEstimator<ITransformer> pipeline = chain[0];
-        foreach (var step in chain.Skip(1))
-        {
-            pipeline = pipeline.Append(step);
-        }
-
-        return pipeline;
+        parts.AddRange(Enumerable.Range(0, inputs.Count(c => c.Type == ColumnType.Text)).Select(columns.Text));
+        return features.Append(mlContext.Transforms.Concatenate(columns.Features, [.. parts]));
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using DashAI.ML.Data;
 using DashAI.ML.Metrics;
 using DashAI.ML.Models;
 using DashAI.ML.Tasks;
+using Microsoft.ML;
 
 namespace DashAI.ML.Training;
 
@@ -20,7 +21,14 @@ public sealed record TrainingRequest(
     string TrainPath,
     string ValidationPath,
     string TestPath,
-    int Seed);
+    int Seed)
+{
+    /// <summary>
+    /// The memory of the instance that trains, in bytes; null when unknown. A run whose estimated need
+    /// exceeds what such an instance can give a training is refused (see <see cref="TrainingMemory.EnsureFits"/>).
+    /// </summary>
+    public long? InstanceMemoryBytes { get; init; }
+}
 
 /// <summary>Reported through <see cref="IProgress{T}"/> as each stage starts.</summary>
 public enum TrainingStage
@@ -80,8 +88,10 @@ public static class Trainer
     /// <summary>
     /// Fits the model on the training split and evaluates every metric of the task on the
     /// training, validation and test splits. Problems the user can fix (parameters, a dataset
-    /// that does not fit the task, a class missing from the training split...) throw
-    /// <see cref="InvalidInputException"/>; cancellation throws <see cref="OperationCanceledException"/>.
+    /// that does not fit the task, a class missing from the training split, a training split too large
+    /// for <see cref="TrainingRequest.InstanceMemoryBytes"/>...) throw <see cref="InvalidInputException"/>;
+    /// cancellation throws <see cref="OperationCanceledException"/>. The size check runs after the
+    /// streamed passes that fit the encoding and before anything is held in memory.
     /// </summary>
     public static TrainingResult Train(TrainingRequest request, IProgress<TrainingStage>? progress, CancellationToken cancellationToken)
     {
@@ -96,13 +106,14 @@ public static class Trainer
         try
         {
             progress?.Report(TrainingStage.Loading);
-            var splits = new Dictionary<string, Microsoft.ML.IDataView>
+            var rawTrain = session.Load(request.TrainPath);
+            var (encoded, size) = session.EncodeTrainingData(rawTrain);
+            if (request.InstanceMemoryBytes is { } instanceMemory)
             {
-                [SplitNames.Train] = session.Load(request.TrainPath),
-                [SplitNames.Validation] = session.Load(request.ValidationPath),
-                [SplitNames.Test] = session.Load(request.TestPath),
-            };
-            var train = session.PrepareTrainingData(splits[SplitNames.Train]);
+                TrainingMemory.EnsureFits(model, parameters, size, instanceMemory);
+            }
+
+            IDataView? train = session.CacheTrainingData(encoded);
             cancellationToken.ThrowIfCancellationRequested();
 
             progress?.Report(TrainingStage.Training);
@@ -115,7 +126,15 @@ public static class Trainer
             var confusion = new JsonObject();
             foreach (var split in SplitNames.All)
             {
-                var evaluation = session.Evaluate(fitted, splits[split], split, cancellationToken);
+                // The training rows are scored from memory; after that nothing holds them, and the other splits stream from their files.
+                var evaluation = split == SplitNames.Train
+                    ? session.EvaluatePrepared(train!, split, cancellationToken)
+                    : session.Evaluate(fitted, session.Load(split == SplitNames.Validation ? request.ValidationPath : request.TestPath), split, cancellationToken);
+                if (split == SplitNames.Train)
+                {
+                    train = null;
+                }
+
                 metrics[split] = evaluation.Metrics;
                 rows[split] = evaluation.Rows;
                 if (evaluation.ConfusionMatrix is not null)
@@ -134,7 +153,7 @@ public static class Trainer
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(TrainingStage.Saving);
             using var buffer = new MemoryStream();
-            session.MLContext.Model.Save(fitted, session.InputSchema(splits[SplitNames.Train]), buffer);
+            session.MLContext.Model.Save(fitted, session.InputSchema(rawTrain), buffer);
             return new TrainingResult(metrics, artifacts, buffer.ToArray());
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

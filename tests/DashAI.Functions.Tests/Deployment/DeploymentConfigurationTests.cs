@@ -126,6 +126,18 @@ public sealed class DeploymentConfigurationTests
     }
 
     [Fact]
+    public void TrainingReadsTheInstanceMemoryThePlanIsGiven()
+    {
+        var key = AppConfiguration.ToSettingName("DashAI:Training:InstanceMemoryMB");
+        var api = File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "app", "api.bicep"));
+
+        Assert.Contains(key, AppConfiguration.KeysTheAppReads());
+        Assert.Equal("string(instanceMemoryMB)", AppConfiguration.BicepAppSettings()[key]);
+        Assert.Matches(@"scaleAndConcurrency:\s*\{[^}]*instanceMemoryMB:\s*instanceMemoryMB", api);
+        Assert.Contains(BicepSource.Load(Path.Combine(RepoPaths.Root, "infra", "main.bicep")).Parameters(), p => p.Name == "instanceMemoryMB" && p.HasDefault);
+    }
+
+    [Fact]
     public void BicepCreatesTheTrainingQueueAndItsPoisonQueue()
     {
         var literals = AppConfiguration.BicepFiles().SelectMany(f => BicepSource.Load(f).StringLiterals()).ToHashSet(StringComparer.Ordinal);
