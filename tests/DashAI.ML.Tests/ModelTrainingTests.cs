@@ -57,6 +57,7 @@ public class ModelTrainingTests
     [InlineData("LightGbmRegressor")]
     [InlineData("FastTreeRegressor")]
     [InlineData("FastForestRegressor")]
+    [InlineData("RidgeRegressor")]
     [InlineData("SdcaRegressor")]
     [InlineData("OnlineGradientDescentRegressor")]
     public void RegressionModelBeatsTheMeanOnDiabetes(string model)

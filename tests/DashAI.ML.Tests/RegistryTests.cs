@@ -8,7 +8,7 @@ public class RegistryTests
         ["LightGbmClassifier", "FastTreeClassifier", "FastForestClassifier", "LogisticRegression", "SdcaMaximumEntropy", "LinearSvm"];
 
     private static readonly string[] RegressionModels =
-        ["LightGbmRegressor", "FastTreeRegressor", "FastForestRegressor", "SdcaRegressor", "OnlineGradientDescentRegressor"];
+        ["LightGbmRegressor", "FastTreeRegressor", "FastForestRegressor", "RidgeRegressor", "SdcaRegressor", "OnlineGradientDescentRegressor"];
 
     [Fact]
     public void ListWithoutFiltersReturnsEveryComponentType()
@@ -16,7 +16,7 @@ public class RegistryTests
         var all = ComponentRegistry.List();
 
         Assert.Equal(3, all.Count(c => c.Type == ComponentType.Task));
-        Assert.Equal(11, all.Count(c => c.Type == ComponentType.Model));
+        Assert.Equal(12, all.Count(c => c.Type == ComponentType.Model));
         Assert.Equal(12, all.Count(c => c.Type == ComponentType.Metric));
         Assert.Equal(["CSVDataLoader", "JSONDataLoader"], all.Where(c => c.Type == ComponentType.DataLoader).Select(c => c.Name));
         Assert.Equal(all.Count, all.Select(c => c.Name).Distinct().Count());

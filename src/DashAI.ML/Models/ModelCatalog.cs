@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using DashAI.ML.Parameters;
 using DashAI.ML.Tasks;
@@ -96,6 +97,21 @@ public static class ModelCatalog
         LightGbm(classification: false),
         FastTree(classification: false),
         FastForest(classification: false),
+        new(
+            "RidgeRegressor",
+            "Ridge regression (least squares with an L2 penalty) solved exactly from the normal equations in one pass over the data; " +
+            "at most " + RidgeRegressionTrainer.MaximumFeatureCount.ToString(CultureInfo.InvariantCulture) +
+            " features after featurization (many-valued text or categories: use SdcaRegressor).",
+            RegressionTasks,
+            needsNormalization: true,
+            Object(
+                Number("alpha", 1.0, 0, 1e9, "L2 penalty weight on the coefficients (on standardized numeric features), as scikit-learn's Ridge alpha; 0 is ordinary least squares."),
+                Boolean("fit_intercept", true, "Fit an unpenalized intercept; false makes the model pass through the origin.")),
+            (ml, s, p) => new RidgeRegressionTrainer(ml, new RidgeRegressionTrainer.Options(
+                s.LabelColumn,
+                s.FeaturesColumn,
+                p.GetDouble("alpha"),
+                p.GetBoolean("fit_intercept")))),
         new(
             "SdcaRegressor",
             "Linear regression with squared loss optimized with stochastic dual coordinate ascent (ridge-like).",
@@ -236,8 +252,11 @@ public static class ModelCatalog
     private static ModelDefinition FastTree(bool classification) => new(
         classification ? "FastTreeClassifier" : "FastTreeRegressor",
         classification
-            ? "Gradient-boosted decision trees (ML.NET FastTree, MART); one-versus-all for several classes."
-            : "Gradient-boosted decision trees (ML.NET FastTree, MART).",
+            ? "Gradient-boosted decision trees (ML.NET FastTree, MART), one-versus-all: the data is binned and a boosted model " +
+              "fitted once per class, so with several classes it fits several times slower than LightGbmClassifier " +
+              "(200,000 rows, 3 classes: about 11 s against 4 s)."
+            : "Gradient-boosted decision trees (ML.NET FastTree, MART). It bins every feature before the first tree " +
+              "(about 1.3 s on 200,000 rows × 20 features), so it fits about twice as slowly as LightGbmRegressor.",
         classification ? ClassificationTasks : RegressionTasks,
         needsNormalization: false,
         ModelFamily.Trees,
