@@ -104,6 +104,8 @@ public static class ModelCatalog
             " features after featurization (many-valued text or categories: use SdcaRegressor).",
             RegressionTasks,
             needsNormalization: true,
+            // One pass over the cached rows; its own state is the features × features normal equations (≤ 32 MB).
+            ModelFamily.StreamingLinear,
             Object(
                 Number("alpha", 1.0, 0, 1e9, "L2 penalty weight on the coefficients (on standardized numeric features), as scikit-learn's Ridge alpha; 0 is ordinary least squares."),
                 Boolean("fit_intercept", true, "Fit an unpenalized intercept; false makes the model pass through the origin.")),
