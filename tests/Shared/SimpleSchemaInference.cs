@@ -4,7 +4,8 @@ using System.Text;
 namespace DashAI.ML.Data;
 
 /// <summary>
-/// A deliberately crude schema inference over a canonical CSV, for the benchmark and tests only;
+/// A deliberately crude schema inference over a canonical CSV, for the benchmark and the ML tests (linked into
+/// both; the product never uses it);
 /// real datasets get their schema from ingestion. Numbers are integer or float, true/false is
 /// boolean, other strings are categorical when short and repeated, text otherwise. It streams the
 /// file and counts at most <see cref="DistinctCap"/> distinct values a column, so inferring the
