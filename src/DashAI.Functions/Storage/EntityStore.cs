@@ -69,9 +69,14 @@ public sealed class EntityStore<T>
             }
 
             var entity = response.Value;
-            if (await ReadSpilledAsync(entity, cancellationToken) || attempt == MaxWriteAttempts)
+            if (await ReadSpilledAsync(entity, cancellationToken))
             {
                 return entity;
+            }
+
+            if (attempt == MaxWriteAttempts)
+            {
+                throw new StorageContentionException($"{Kind} {id} is being rewritten too often to be read; retry shortly.");
             }
 
             // A writer replaced the object (and deleted the blob this version pointed at) between the two reads.

@@ -95,6 +95,29 @@ public sealed class EntityStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AChangeThatLosesEveryRaceGivesUpAfterTheBoundedAttempts()
+    {
+        var run = await CreateRunAsync("{}");
+        var attempts = 0;
+
+        // Every attempt is overtaken by another writer between its read and its conditional write.
+        var error = await Assert.ThrowsAsync<StorageContentionException>(() => Runs.ChangeAsync(
+            run.Id,
+            r =>
+            {
+                attempts++;
+                Runs.ChangeAsync(run.Id, other => { other.Description = $"rival {attempts}"; return true; }, default).GetAwaiter().GetResult();
+                r.Name = "mine";
+                return true;
+            },
+            default));
+
+        Assert.Equal(EntityStore<RunEntity>.MaxWriteAttempts, attempts);
+        Assert.Contains("retry shortly", error.Message, StringComparison.Ordinal);
+        Assert.Equal("big", (await Runs.GetAsync(run.Id, default)).Name);
+    }
+
+    [Fact]
     public async Task ContentionBeyondTheRetryBudgetIsA503WithRetryAfter()
     {
         var response = await _app.Invoke(_app.Request("GET"), (_, _) => throw new StorageContentionException("too hot", retryAfterSeconds: 3));
