@@ -9,7 +9,6 @@ namespace DashAI.Functions.Datasets;
 /// <summary>Dataset endpoints: list, read, rename/retask, delete. Upload lives in <see cref="DatasetUploadFunction"/>.</summary>
 public sealed class DatasetFunctions(Stores stores)
 {
-
     [Function("ListDatasets")]
     [ApiOperation("List the datasets", Response = typeof(DatasetDto[]))]
     public async Task<IResult> List(

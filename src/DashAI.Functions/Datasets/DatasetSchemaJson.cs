@@ -1,21 +1,31 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
+using DashAI.Functions.Http;
 using DashAI.ML.Data;
 
 namespace DashAI.Functions.Datasets;
 
-/// <summary>The inferred schema as stored on the dataset entity and shown by the API, and back.</summary>
+/// <summary>A column of the inferred schema as the dataset entity stores it and the API shows it.</summary>
+public sealed record StoredColumn(string Name, string Type, long MissingCount, long DistinctCount);
+
+/// <summary>How the dataset was split, as stored and shown (the thesis order: train, validation, test).</summary>
+public sealed record StoredSplits(double TrainSize, double ValSize, double TestSize, int Seed, bool Shuffle, bool Stratify)
+{
+    public static StoredSplits From(SplitOptions s) => new(s.TrainSize, s.ValSize, s.TestSize, s.Seed, s.Shuffle, s.Stratify);
+}
+
+/// <summary>The inferred schema and split facts as stored on the dataset entity (typed, source-generated JSON), and back.</summary>
 public static class DatasetSchemaJson
 {
-    public static string Columns(DatasetSchema schema) =>
-        new JsonArray(schema.Columns.Select(c => (JsonNode)new JsonObject
-        {
-            ["name"] = c.Name,
-            ["type"] = c.Type.ToString().ToLowerInvariant(),
-            ["missing_count"] = c.MissingCount,
-            ["distinct_count"] = c.DistinctCount,
-        }).ToArray()).ToJsonString();
+    public static string Columns(DatasetSchema schema) => JsonSerializer.Serialize(
+        [.. schema.Columns.Select(c => new StoredColumn(c.Name, c.Type.ToString().ToLowerInvariant(), c.MissingCount, c.DistinctCount))],
+        ApiJsonContext.Default.ListStoredColumn);
 
-    public static string Names(IEnumerable<string> names) => new JsonArray(names.Select(n => (JsonNode)n!).ToArray()).ToJsonString();
+    public static string Names(IEnumerable<string> names) => JsonSerializer.Serialize([.. names], ApiJsonContext.Default.ListString);
+
+    public static string RowsPerSplit(IReadOnlyDictionary<string, long> rows) =>
+        JsonSerializer.Serialize(new Dictionary<string, long>(rows), ApiJsonContext.Default.DictionaryStringInt64);
+
+    public static string Splits(SplitOptions splits) => JsonSerializer.Serialize(StoredSplits.From(splits), ApiJsonContext.Default.StoredSplits);
 
     /// <summary>Rebuilds the schema training needs; null when the dataset was never ingested.</summary>
     public static DatasetSchema? FromEntity(DatasetEntity dataset)
@@ -25,13 +35,11 @@ public static class DatasetSchemaJson
             return null;
         }
 
-        var columns = JsonNode.Parse(dataset.Columns)!.AsArray().Select(c => new ColumnInfo(
-            c!["name"]!.GetValue<string>(),
-            Enum.Parse<ColumnType>(c["type"]!.GetValue<string>(), ignoreCase: true),
-            c["missing_count"]!.GetValue<long>(),
-            c["distinct_count"]!.GetValue<long>())).ToList();
+        var columns = JsonSerializer.Deserialize(dataset.Columns, ApiJsonContext.Default.ListStoredColumn)!
+            .Select(c => new ColumnInfo(c.Name, Enum.Parse<ColumnType>(c.Type, ignoreCase: true), c.MissingCount, c.DistinctCount))
+            .ToList();
         return new DatasetSchema(columns, ReadNames(dataset.InputColumns), ReadNames(dataset.OutputColumns));
     }
 
-    private static List<string> ReadNames(string json) => JsonNode.Parse(json)!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+    private static List<string> ReadNames(string json) => JsonSerializer.Deserialize(json, ApiJsonContext.Default.ListString)!;
 }

@@ -19,7 +19,6 @@ public sealed record ExperimentDto(long Id, long DatasetId, string Name, string 
 /// <summary>Experiment endpoints.</summary>
 public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
 {
-
     [Function("ListExperiments")]
     [ApiOperation("List the experiments", Response = typeof(ExperimentDto[]))]
     public async Task<IResult> List(
