@@ -26,9 +26,9 @@ public sealed class DatasetFileFunctions(Stores stores)
     {
         var dataset = await stores.Datasets.GetAsync(RequestInput.ParseId(id), cancellationToken);
         return TypedResults.Ok(new DatasetInfoDto(
-            dataset.Id, dataset.Name, dataset.TaskName, dataset.Rows, JsonText.Parse(dataset.RowsPerSplit), JsonText.Parse(dataset.Columns),
-            JsonText.Parse(dataset.InputColumns), JsonText.Parse(dataset.OutputColumns), dataset.UploadBytes, dataset.Sha256,
-            JsonText.Parse(dataset.Splits)));
+            dataset.Id, dataset.Name, dataset.TaskName, dataset.Rows, DatasetSchemaJson.ReadRowsPerSplit(dataset.RowsPerSplit),
+            DatasetSchemaJson.ReadColumns(dataset.Columns), DatasetSchemaJson.ReadNames(dataset.InputColumns),
+            DatasetSchemaJson.ReadNames(dataset.OutputColumns), dataset.UploadBytes, dataset.Sha256, DatasetSchemaJson.ReadSplits(dataset.Splits)));
     }
 
     [Function("GetDatasetSample")]

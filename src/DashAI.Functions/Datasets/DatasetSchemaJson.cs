@@ -35,11 +35,21 @@ public static class DatasetSchemaJson
             return null;
         }
 
-        var columns = JsonSerializer.Deserialize(dataset.Columns, ApiJsonContext.Default.ListStoredColumn)!
+        var columns = ReadColumns(dataset.Columns)!
             .Select(c => new ColumnInfo(c.Name, Enum.Parse<ColumnType>(c.Type, ignoreCase: true), c.MissingCount, c.DistinctCount))
             .ToList();
-        return new DatasetSchema(columns, ReadNames(dataset.InputColumns), ReadNames(dataset.OutputColumns));
+        return new DatasetSchema(columns, ReadNames(dataset.InputColumns)!, ReadNames(dataset.OutputColumns)!);
     }
 
-    private static List<string> ReadNames(string json) => JsonSerializer.Deserialize(json, ApiJsonContext.Default.ListString)!;
+    public static List<StoredColumn>? ReadColumns(string? json) => Read(json, ApiJsonContext.Default.ListStoredColumn);
+
+    public static List<string>? ReadNames(string? json) => Read(json, ApiJsonContext.Default.ListString);
+
+    public static Dictionary<string, long>? ReadRowsPerSplit(string? json) => Read(json, ApiJsonContext.Default.DictionaryStringInt64);
+
+    public static StoredSplits? ReadSplits(string? json) => Read(json, ApiJsonContext.Default.StoredSplits);
+
+    private static T? Read<T>(string? json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class =>
+        string.IsNullOrEmpty(json) ? null : JsonSerializer.Deserialize(json, type);
 }
