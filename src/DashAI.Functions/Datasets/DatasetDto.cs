@@ -15,10 +15,10 @@ public sealed record DatasetDto(
     string? Sha256,
     long Rows,
     IReadOnlyDictionary<string, long>? RowsPerSplit,
-    IReadOnlyList<StoredColumn>? Columns,
+    IReadOnlyList<DatasetColumn>? Columns,
     IReadOnlyList<string>? InputColumns,
     IReadOnlyList<string>? OutputColumns,
-    StoredSplits? Splits)
+    DatasetSplits? Splits)
 {
     public static DatasetDto From(DatasetEntity e) => new(
         e.Id, e.Name, e.TaskName, e.Created.UtcDateTime, e.LastModified.UtcDateTime, e.FilePath, e.Dataloader, e.FileName,

@@ -25,9 +25,9 @@ public sealed record DatasetInfoDto(
     string TaskName,
     long Rows,
     IReadOnlyDictionary<string, long>? RowsPerSplit,
-    IReadOnlyList<StoredColumn>? Columns,
+    IReadOnlyList<DatasetColumn>? Columns,
     IReadOnlyList<string>? InputColumns,
     IReadOnlyList<string>? OutputColumns,
     long UploadBytes,
     string? Sha256,
-    StoredSplits? Splits);
+    DatasetSplits? Splits);

@@ -5,27 +5,27 @@ using DashAI.ML.Data;
 namespace DashAI.Functions.Datasets;
 
 /// <summary>A column of the inferred schema as the dataset entity stores it and the API shows it.</summary>
-public sealed record StoredColumn(string Name, string Type, long MissingCount, long DistinctCount);
+public sealed record DatasetColumn(string Name, string Type, long MissingCount, long DistinctCount);
 
 /// <summary>How the dataset was split, as stored and shown (the thesis order: train, validation, test).</summary>
-public sealed record StoredSplits(double TrainSize, double ValSize, double TestSize, int Seed, bool Shuffle, bool Stratify)
+public sealed record DatasetSplits(double TrainSize, double ValSize, double TestSize, int Seed, bool Shuffle, bool Stratify)
 {
-    public static StoredSplits From(SplitOptions s) => new(s.TrainSize, s.ValSize, s.TestSize, s.Seed, s.Shuffle, s.Stratify);
+    public static DatasetSplits From(SplitOptions s) => new(s.TrainSize, s.ValSize, s.TestSize, s.Seed, s.Shuffle, s.Stratify);
 }
 
 /// <summary>The inferred schema and split facts as stored on the dataset entity (typed, source-generated JSON), and back.</summary>
 public static class DatasetSchemaJson
 {
     public static string Columns(DatasetSchema schema) => JsonSerializer.Serialize(
-        [.. schema.Columns.Select(c => new StoredColumn(c.Name, c.Type.ToString().ToLowerInvariant(), c.MissingCount, c.DistinctCount))],
-        ApiJsonContext.Default.ListStoredColumn);
+        [.. schema.Columns.Select(c => new DatasetColumn(c.Name, c.Type.ToString().ToLowerInvariant(), c.MissingCount, c.DistinctCount))],
+        ApiJsonContext.Default.ListDatasetColumn);
 
     public static string Names(IEnumerable<string> names) => JsonSerializer.Serialize([.. names], ApiJsonContext.Default.ListString);
 
     public static string RowsPerSplit(IReadOnlyDictionary<string, long> rows) =>
         JsonSerializer.Serialize(new Dictionary<string, long>(rows), ApiJsonContext.Default.DictionaryStringInt64);
 
-    public static string Splits(SplitOptions splits) => JsonSerializer.Serialize(StoredSplits.From(splits), ApiJsonContext.Default.StoredSplits);
+    public static string Splits(SplitOptions splits) => JsonSerializer.Serialize(DatasetSplits.From(splits), ApiJsonContext.Default.DatasetSplits);
 
     /// <summary>Rebuilds the schema training needs; null when the dataset was never ingested.</summary>
     public static DatasetSchema? FromEntity(DatasetEntity dataset)
@@ -41,13 +41,13 @@ public static class DatasetSchemaJson
         return new DatasetSchema(columns, ReadNames(dataset.InputColumns)!, ReadNames(dataset.OutputColumns)!);
     }
 
-    public static List<StoredColumn>? ReadColumns(string? json) => Read(json, ApiJsonContext.Default.ListStoredColumn);
+    public static List<DatasetColumn>? ReadColumns(string? json) => Read(json, ApiJsonContext.Default.ListDatasetColumn);
 
     public static List<string>? ReadNames(string? json) => Read(json, ApiJsonContext.Default.ListString);
 
     public static Dictionary<string, long>? ReadRowsPerSplit(string? json) => Read(json, ApiJsonContext.Default.DictionaryStringInt64);
 
-    public static StoredSplits? ReadSplits(string? json) => Read(json, ApiJsonContext.Default.StoredSplits);
+    public static DatasetSplits? ReadSplits(string? json) => Read(json, ApiJsonContext.Default.DatasetSplits);
 
     private static T? Read<T>(string? json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
         where T : class =>

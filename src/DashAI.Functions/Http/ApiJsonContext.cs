@@ -22,8 +22,8 @@ namespace DashAI.Functions.Http;
 [JsonSerializable(typeof(IEnumerable<RunDto>))]
 [JsonSerializable(typeof(ComponentDto))]
 [JsonSerializable(typeof(IEnumerable<ComponentDto>))]
-[JsonSerializable(typeof(List<StoredColumn>))]
+[JsonSerializable(typeof(List<DatasetColumn>))]
 [JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(Dictionary<string, long>))]
-[JsonSerializable(typeof(StoredSplits))]
+[JsonSerializable(typeof(DatasetSplits))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -54,7 +54,7 @@ public sealed class ApiJsonTests
         new RunDto(1, 2, Time, Time, "LogisticRegression", new JsonObject { ["l2"] = 1.5 }, new JsonObject { ["accuracy"] = 0.9 }, null, null, null,
             "r", null, null, 3, Time, null, null, "training", null, null, 7, 42, "ab"),
         new DatasetDto(1, "d", "T", Time, Time, "datasets/1", "CSVDataLoader", "d.csv", 10, null, 5, new Dictionary<string, long> { ["train"] = 4 },
-            [new StoredColumn("a", "float", 0, 2)], ["a"], null, StoredSplits.From(SplitOptions.Default)),
+            [new DatasetColumn("a", "float", 0, 2)], ["a"], null, DatasetSplits.From(SplitOptions.Default)),
         new ExperimentDto(3, 1, "e", "T", Time, Time),
         ComponentDto.From(ComponentRegistry.Find("LogisticRegression")!),
     ];
