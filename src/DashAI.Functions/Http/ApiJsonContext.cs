@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using DashAI.Functions.Components;
 using DashAI.Functions.Datasets;
 using DashAI.Functions.Experiments;
+using DashAI.Functions.Jobs;
 using DashAI.Functions.Runs;
 
 namespace DashAI.Functions.Http;
@@ -20,6 +21,8 @@ namespace DashAI.Functions.Http;
 [JsonSerializable(typeof(IEnumerable<ExperimentDto>))]
 [JsonSerializable(typeof(RunDto))]
 [JsonSerializable(typeof(IEnumerable<RunDto>))]
+[JsonSerializable(typeof(JobDto))]
+[JsonSerializable(typeof(IEnumerable<JobDto>))]
 [JsonSerializable(typeof(ComponentDto))]
 [JsonSerializable(typeof(IEnumerable<ComponentDto>))]
 [JsonSerializable(typeof(List<DatasetColumn>))]
