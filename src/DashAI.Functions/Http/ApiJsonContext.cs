@@ -28,5 +28,6 @@ namespace DashAI.Functions.Http;
 [JsonSerializable(typeof(List<DatasetColumn>))]
 [JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(Dictionary<string, long>))]
+[JsonSerializable(typeof(Dictionary<string, double?>))]
 [JsonSerializable(typeof(DatasetSplits))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -12,9 +12,9 @@ public sealed record RunDto(
     DateTime LastModified,
     string ModelName,
     JsonNode? Parameters,
-    JsonNode? TrainMetrics,
-    JsonNode? ValidationMetrics,
-    JsonNode? TestMetrics,
+    IReadOnlyDictionary<string, double?>? TrainMetrics,
+    IReadOnlyDictionary<string, double?>? ValidationMetrics,
+    IReadOnlyDictionary<string, double?>? TestMetrics,
     JsonNode? Artifacts,
     string Name,
     string? Description,
@@ -32,7 +32,7 @@ public sealed record RunDto(
 {
     public static RunDto From(RunEntity e) => new(
         e.Id, e.ExperimentId, e.Created.UtcDateTime, e.LastModified.UtcDateTime, e.ModelName, JsonText.Parse(e.Parameters),
-        JsonText.Parse(e.TrainMetrics), JsonText.Parse(e.ValidationMetrics), JsonText.Parse(e.TestMetrics),
+        RunMetrics.Read(e.TrainMetrics), RunMetrics.Read(e.ValidationMetrics), RunMetrics.Read(e.TestMetrics),
         JsonText.Parse(e.Artifacts), e.Name, e.Description, e.RunPath, e.Status, JsonText.Utc(e.DeliveryTime),
         JsonText.Utc(e.StartTime), JsonText.Utc(e.EndTime), e.Stage, JsonText.Utc(e.Heartbeat), e.Error, e.JobId,
         e.Seed, e.DatasetSha256);

@@ -8,8 +8,13 @@ namespace DashAI.Functions.Training;
 /// <summary>What one training attempt works on; <see cref="WorkDirectory"/> is an empty folder of its own.</summary>
 public sealed record TrainingWork(RunEntity Run, ExperimentEntity Experiment, DatasetEntity Dataset, string WorkDirectory);
 
-/// <summary>The result of a training: the saved model file (inside the work directory), metrics per split and artifacts.</summary>
-public sealed record TrainedRun(string ModelPath, JsonObject TrainMetrics, JsonObject ValidationMetrics, JsonObject TestMetrics, JsonObject Artifacts);
+/// <summary>The result of a training: the saved model file (inside the work directory), metrics per split (null where undefined) and artifacts.</summary>
+public sealed record TrainedRun(
+    string ModelPath,
+    IReadOnlyDictionary<string, double?> TrainMetrics,
+    IReadOnlyDictionary<string, double?> ValidationMetrics,
+    IReadOnlyDictionary<string, double?> TestMetrics,
+    JsonObject Artifacts);
 
 /// <summary>
 /// Fits and evaluates a run's model. The seam between the queue state machine (<see cref="TrainingJobHandler"/>)

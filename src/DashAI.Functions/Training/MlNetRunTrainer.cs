@@ -62,9 +62,9 @@ public sealed class MlNetRunTrainer(StorageContext storage, IOptions<TrainingOpt
             result.Artifacts);
     }
 
-    private static JsonObject Metrics(TrainingResult result, string split) =>
+    private static Dictionary<string, double?> Metrics(TrainingResult result, string split) =>
         result.Metrics.TryGetValue(split, out var metrics)
-            ? new JsonObject(metrics.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)(double.IsFinite(m.Value) ? m.Value : null))))
+            ? metrics.ToDictionary(m => m.Key, m => double.IsFinite(m.Value) ? m.Value : (double?)null)
             : [];
 
     /// <summary>Reports synchronously (Progress&lt;T&gt; would post to the thread pool and could reorder stages).</summary>

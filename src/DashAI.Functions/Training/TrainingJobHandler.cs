@@ -85,9 +85,9 @@ public sealed class TrainingJobHandler(Stores stores, IRunTrainer trainer, TimeP
                         return false;
                     }
 
-                    r.TrainMetrics = trained.TrainMetrics.ToJsonString();
-                    r.ValidationMetrics = trained.ValidationMetrics.ToJsonString();
-                    r.TestMetrics = trained.TestMetrics.ToJsonString();
+                    r.TrainMetrics = RunMetrics.Write(trained.TrainMetrics);
+                    r.ValidationMetrics = RunMetrics.Write(trained.ValidationMetrics);
+                    r.TestMetrics = RunMetrics.Write(trained.TestMetrics);
                     r.Artifacts = trained.Artifacts.ToJsonString();
                     r.RunPath = $"{stores.Storage.Names.ModelsContainer}/{modelBlob}";
                     r.DatasetSha256 = dataset.Sha256;

@@ -32,6 +32,21 @@ public sealed class ApiJsonTests
     }
 
     [Fact]
+    public void RunMetricsKeepTheirFormatOrderAndNullsForUndefinedValues()
+    {
+        var metrics = new Dictionary<string, double?> { ["r2"] = null, ["mae"] = 22.463957, ["rmse"] = 1e-7 };
+
+        var written = RunMetrics.Write(metrics);
+
+        // What the JsonObject it replaced wrote, key order included.
+        Assert.Equal(new JsonObject { ["r2"] = null, ["mae"] = 22.463957, ["rmse"] = 1e-7 }.ToJsonString(), written);
+        Assert.Equal(metrics, RunMetrics.Read(written));
+        Assert.Equal(["r2", "mae", "rmse"], RunMetrics.Read(written)!.Keys);
+        Assert.Null(RunMetrics.Read(null));
+        Assert.Null(RunMetrics.Read(""));
+    }
+
+    [Fact]
     public void TheStoredSchemaReadsBackAsItWasWritten()
     {
         var schema = new DatasetSchema([new ColumnInfo("x", ColumnType.Integer, 1, 9), new ColumnInfo("t", ColumnType.Text, 0, 100)], ["x"], ["t"]);
@@ -51,12 +66,13 @@ public sealed class ApiJsonTests
 
     public static TheoryData<object> Responses() =>
     [
-        new RunDto(1, 2, Time, Time, "LogisticRegression", new JsonObject { ["l2"] = 1.5 }, new JsonObject { ["accuracy"] = 0.9 }, null, null, null,
+        new RunDto(1, 2, Time, Time, "LogisticRegression", new JsonObject { ["l2"] = 1.5 }, new Dictionary<string, double?> { ["accuracy"] = 0.9, ["f1"] = null }, null, null, null,
             "r", null, null, 3, Time, null, null, "training", null, null, 7, 42, "ab"),
         new DatasetDto(1, "d", "T", Time, Time, "datasets/1", "CSVDataLoader", "d.csv", 10, null, 5, new Dictionary<string, long> { ["train"] = 4 },
             [new DatasetColumn("a", "float", 0, 2)], ["a"], null, DatasetSplits.From(SplitOptions.Default)),
         new ExperimentDto(3, 1, "e", "T", Time, Time),
         ComponentDto.From(ComponentRegistry.Find("LogisticRegression")!),
+        new DashAI.Functions.Jobs.JobDto(4, 0, 2, null, "running", Time, Time, Time, null, 1, null, false, Time),
     ];
 
     [Theory]

@@ -25,9 +25,9 @@ public sealed class FakeTrainer : IRunTrainer
         File.WriteAllText(model, $"model of run {work.Run.Id}");
         return new TrainedRun(
             model,
-            new JsonObject { ["accuracy"] = 0.99 },
-            new JsonObject { ["accuracy"] = 0.95 },
-            new JsonObject { ["accuracy"] = 0.9 },
+            new Dictionary<string, double?> { ["accuracy"] = 0.99 },
+            new Dictionary<string, double?> { ["accuracy"] = 0.95 },
+            new Dictionary<string, double?> { ["accuracy"] = 0.9 },
             new JsonObject { ["classes"] = new JsonArray("a", "b") });
     }
 }
