@@ -145,6 +145,22 @@ public sealed class IngestRequest
         }
     }
 
+    /// <summary>
+    /// Reads "dataloader" and "dataloader_params" of a JSON object as a dataset upload's params hold them (the same
+    /// rules and messages), for other requests that read a file: problems are added to <paramref name="errors"/>.
+    /// </summary>
+    public static (string? DataLoader, DataLoaderOptions Options) ParseDataLoader(JsonElement root, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        var dataLoader = RequiredString(root, "dataloader", errors);
+        if (dataLoader is not null && dataLoader != DataLoaderCatalog.Csv && dataLoader != DataLoaderCatalog.Json)
+        {
+            errors.Add($"dataloader '{dataLoader}' is not supported; use {DataLoaderCatalog.Csv} or {DataLoaderCatalog.Json}.");
+        }
+
+        return (dataLoader, ParseLoaderOptions(root, dataLoader, errors));
+    }
+
     /// <summary>Every problem a directly constructed request has (Parse already guarantees none).</summary>
     public IReadOnlyList<string> Validate()
     {

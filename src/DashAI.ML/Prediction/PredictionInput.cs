@@ -22,6 +22,33 @@ public sealed class InputRow
     internal ReadOnlyMemory<char>[] Texts { get; }
 }
 
+/// <summary>More rows than one request may hold.</summary>
+public sealed class RowLimitException : Exception
+{
+    public RowLimitException(int limit)
+        : base($"More than {limit} rows.")
+    {
+        Limit = limit;
+    }
+
+    public RowLimitException()
+        : this(0)
+    {
+    }
+
+    public RowLimitException(string message)
+        : base(message)
+    {
+    }
+
+    public RowLimitException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public int Limit { get; }
+}
+
 /// <summary>Rows that passed the check against the dataset's schema, and what was ignored on the way.</summary>
 public sealed record CheckedRows(IReadOnlyList<InputRow> Rows, IReadOnlyList<string> Warnings);
 
@@ -206,8 +233,11 @@ public sealed class PredictionInputs
         return new CheckedRows(checkedRows, warnings);
     }
 
-    /// <summary>Checks rows given as comma-separated text with a header row (RFC 4180 quoting, '.' decimals).</summary>
-    public CheckedRows CheckCsv(TextReader text)
+    /// <summary>
+    /// Checks rows given as comma-separated text with a header row (RFC 4180 quoting, '.' decimals); more than
+    /// <paramref name="maxRows"/> rows is a <see cref="RowLimitException"/>.
+    /// </summary>
+    public CheckedRows CheckCsv(TextReader text, int maxRows = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(text);
         var problems = new Problems();
@@ -244,6 +274,11 @@ public sealed class PredictionInputs
             }
 
             rowNumber++;
+            if (rowNumber > maxRows)
+            {
+                throw new RowLimitException(maxRows);
+            }
+
             if (row.ColCount != width)
             {
                 problems.Add($"Row {rowNumber} has {row.ColCount} field{(row.ColCount == 1 ? "" : "s")} but the header has {width}.");
