@@ -15,13 +15,17 @@ public sealed record BatchScoreResult(long Rows, IReadOnlyList<string> Predictio
 /// </summary>
 public static class BatchScorer
 {
-    private const int ProgressEvery = 1000;
+    /// <summary>Rows read, then scored together and written; progress is reported after each chunk.</summary>
+    private const int ChunkRows = 2048;
+
+    /// <summary>Fewer rows than this per thread are scored on one thread (a thread costs more than it saves).</summary>
+    private const int MinRowsPerThread = 256;
 
     /// <summary>
     /// Reads <paramref name="inputPath"/> (loader <paramref name="dataLoader"/>: <see cref="DataLoaderCatalog.Csv"/> or
     /// <see cref="DataLoaderCatalog.Json"/>) and writes canonical CSV to <paramref name="outputPath"/>: every column of
     /// the input as given, then <c>predicted_{output}</c> and, for classification, <c>probability_{class}</c> per class.
-    /// <paramref name="progress"/> hears the rows scored so far every <see cref="ProgressEvery"/> rows and at the end.
+    /// <paramref name="progress"/> hears the rows scored and written so far after every chunk of <see cref="ChunkRows"/> rows.
     /// A missing input column or a value of the wrong type is an <see cref="InvalidInputException"/> listing the
     /// problems (up to <see cref="PredictionInputs.MaxProblems"/>).
     /// </summary>
@@ -86,18 +90,17 @@ public static class BatchScorer
         var inputs = model.Inputs;
         var problems = new PredictionInputs.Problems();
         long? firstProblemRow = null;
-        var engine = model.RentEngine();
         try
         {
             using var reader = DatasetIngestor.OpenCsv(path, options, TextEncodings.Strict(options.Encoding));
             using var writer = new CanonicalCsvWriter(outputPath);
+            var chunk = new Chunk(model, ChunkRows);
             int[]? positions = null;
             IReadOnlyList<string> warnings = [];
             IReadOnlyList<string> predictionColumns = [];
             var width = 0;
             long rows = 0;
-            var probabilities = new float[model.ClassLabels.Count];
-            var row = inputs.NewRow();
+            long written = 0;
             foreach (var line in reader)
             {
                 if (DatasetIngestor.IsBlank(line))
@@ -126,6 +129,7 @@ public static class BatchScorer
                     continue;
                 }
 
+                var row = chunk.Next();
                 var valid = true;
                 for (var c = 0; c < positions.Length; c++)
                 {
@@ -138,11 +142,6 @@ public static class BatchScorer
                     }
                 }
 
-                if ((rows & 0x3FF) == 0)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-
                 // After the first problem nothing more is written; the rest of the file is only checked.
                 if (!valid || firstProblemRow is not null)
                 {
@@ -151,15 +150,15 @@ public static class BatchScorer
 
                 for (var c = 0; c < width; c++)
                 {
-                    writer.Text(line[c].Span);
-                    writer.Separator();
+                    chunk.AppendField(line[c].Span);
                 }
 
-                WritePrediction(writer, model, engine, row, probabilities);
-                writer.EndRow();
-                if (rows % ProgressEvery == 0)
+                chunk.EndRow();
+                if (chunk.IsFull)
                 {
-                    progress?.Report(rows);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    written += chunk.ScoreAndWrite(writer, cancellationToken);
+                    progress?.Report(written);
                 }
             }
 
@@ -173,49 +172,190 @@ public static class BatchScorer
                 problems.ThrowIfAny(firstProblemRow);
             }
 
-            progress?.Report(rows);
-            return new BatchScoreResult(rows, predictionColumns, warnings);
+            cancellationToken.ThrowIfCancellationRequested();
+            written += chunk.ScoreAndWrite(writer, cancellationToken);
+            progress?.Report(written);
+            return new BatchScoreResult(written, predictionColumns, warnings);
         }
         catch
         {
             File.Delete(outputPath);
             throw;
         }
-        finally
-        {
-            model.ReturnEngine(engine);
-        }
     }
 
-    private static void WritePrediction(CanonicalCsvWriter writer, PredictionModel model, ScoringEngine engine, InputRow row, float[] probabilities)
+    /// <summary>
+    /// A few thousand rows between reading and writing: their input values, their input fields as CSV text, and their
+    /// predictions. The rows are scored in parallel, each thread with an engine of its own from the model's pool (a
+    /// batch job has its instance to itself, as a training does), and written in their order.
+    /// </summary>
+    private sealed class Chunk
     {
-        if (model.Kind == TaskKind.Regression)
+        private readonly PredictionModel _model;
+        private readonly InputRow[] _rows;
+        private readonly int[] _ends;
+        private readonly string?[] _labels;
+        private readonly float[] _values;
+        private readonly float[] _probabilities;
+        private readonly int _classes;
+        private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _labelLookup;
+        private char[] _text = new char[1 << 16];
+        private int _textLength;
+
+        public Chunk(PredictionModel model, int capacity)
         {
-            writer.Raw(engine.Regress(row).ToString("R", CultureInfo.InvariantCulture));
-            return;
+            _model = model;
+            _rows = [.. Enumerable.Range(0, capacity).Select(_ => model.Inputs.NewRow())];
+            _ends = new int[capacity];
+            _labels = new string?[capacity];
+            _values = new float[capacity];
+            _classes = model.ClassLabels.Count;
+            _probabilities = new float[capacity * Math.Max(1, _classes)];
+            _labelLookup = model.ClassLabels.Distinct(StringComparer.Ordinal).ToDictionary(l => l, l => l, StringComparer.Ordinal)
+                .GetAlternateLookup<ReadOnlySpan<char>>();
         }
 
-        engine.Classify(row, out var text, out var number, probabilities);
-        if (model.NumericLabels)
+        public int Count { get; private set; }
+
+        public bool IsFull => Count == _rows.Length;
+
+        /// <summary>The row to fill next; it joins the chunk at <see cref="EndRow"/>.</summary>
+        public InputRow Next() => _rows[Count];
+
+        /// <summary>Appends one input field as canonical CSV, followed by the separator before the next field.</summary>
+        public void AppendField(ReadOnlySpan<char> field)
         {
-            if (number == Math.Floor(number) && Math.Abs(number) < 1e15)
+            if (!FieldText.RequiresQuoting(field))
             {
-                writer.Integer((long)number);
+                Append(field);
             }
             else
             {
-                writer.Float(number);
+                Append('"');
+                foreach (var c in field)
+                {
+                    if (c == '"')
+                    {
+                        Append('"');
+                    }
+
+                    Append(c);
+                }
+
+                Append('"');
             }
-        }
-        else
-        {
-            writer.Text(text.Span);
+
+            Append(',');
         }
 
-        foreach (var probability in probabilities)
+        public void EndRow()
         {
-            writer.Separator();
-            writer.Raw(probability.ToString("R", CultureInfo.InvariantCulture));
+            _ends[Count] = _textLength;
+            Count++;
+        }
+
+        /// <summary>Scores the chunk's rows, writes them with their predictions and empties the chunk; returns the rows written.</summary>
+        public int ScoreAndWrite(CanonicalCsvWriter writer, CancellationToken cancellationToken)
+        {
+            var count = Count;
+            if (count == 0)
+            {
+                return 0;
+            }
+
+            var partitions = Math.Clamp(count / MinRowsPerThread, 1, Environment.ProcessorCount);
+            Parallel.For(0, partitions, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = partitions }, p =>
+            {
+                var engine = _model.RentEngine();
+                try
+                {
+                    for (var i = count * p / partitions; i < count * (p + 1) / partitions; i++)
+                    {
+                        Score(engine, i);
+                    }
+                }
+                finally
+                {
+                    _model.ReturnEngine(engine);
+                }
+            });
+
+            for (var i = 0; i < count; i++)
+            {
+                var start = i == 0 ? 0 : _ends[i - 1];
+                writer.Raw(_text.AsSpan(start, _ends[i] - start));
+                WritePrediction(writer, i);
+                writer.EndRow();
+            }
+
+            Count = 0;
+            _textLength = 0;
+            return count;
+        }
+
+        private void Score(ScoringEngine engine, int i)
+        {
+            if (_model.Kind == TaskKind.Regression)
+            {
+                _values[i] = engine.Regress(_rows[i]);
+                return;
+            }
+
+            engine.Classify(_rows[i], out var text, out var number, _probabilities.AsSpan(i * _classes, _classes));
+            _values[i] = number;
+            _labels[i] = _model.NumericLabels ? null : _labelLookup.TryGetValue(text.Span, out var known) ? known : text.ToString();
+        }
+
+        private void WritePrediction(CanonicalCsvWriter writer, int i)
+        {
+            Span<char> number = stackalloc char[32];
+            if (_model.Kind == TaskKind.Regression)
+            {
+                _values[i].TryFormat(number, out var written, "R", CultureInfo.InvariantCulture);
+                writer.Raw(number[..written]);
+                return;
+            }
+
+            if (!_model.NumericLabels)
+            {
+                writer.Text(_labels[i]);
+            }
+            else if (_values[i] == MathF.Floor(_values[i]) && MathF.Abs(_values[i]) < 1e15f)
+            {
+                writer.Integer((long)_values[i]);
+            }
+            else
+            {
+                writer.Float(_values[i]);
+            }
+
+            foreach (var probability in _probabilities.AsSpan(i * _classes, _classes))
+            {
+                writer.Separator();
+                probability.TryFormat(number, out var length, "R", CultureInfo.InvariantCulture);
+                writer.Raw(number[..length]);
+            }
+        }
+
+        private void Append(char c)
+        {
+            if (_textLength == _text.Length)
+            {
+                Array.Resize(ref _text, _text.Length * 2);
+            }
+
+            _text[_textLength++] = c;
+        }
+
+        private void Append(ReadOnlySpan<char> text)
+        {
+            if (_textLength + text.Length > _text.Length)
+            {
+                Array.Resize(ref _text, Math.Max(_text.Length * 2, _textLength + text.Length));
+            }
+
+            text.CopyTo(_text.AsSpan(_textLength));
+            _textLength += text.Length;
         }
     }
 

@@ -37,6 +37,34 @@ public class BatchScorerTests
     }
 
     [Fact]
+    public void RowsScoredInParallelChunksAreWrittenInTheirOrder()
+    {
+        var trained = TrainedModels.Get("FastTreeClassifier");
+        var model = trained.Loaded;
+        var lines = File.ReadAllLines(trained.Data.TrainPath);
+        var text = new StringBuilder(lines[0]).Append('\n');
+        for (var i = 0; i < 7000; i++)
+        {
+            text.Append(lines[1 + (i * 7 % (lines.Length - 1))]).Append('\n');
+        }
+
+        var input = Path.Combine(Path.GetTempPath(), $"dashai-batch-{Guid.NewGuid():N}.csv");
+        File.WriteAllText(input, text.ToString());
+        var output = OutputPath();
+        var progress = new List<long>();
+
+        var result = BatchScorer.Score(model, input, DataLoaderCatalog.Csv, DataLoaderOptions.Default, output, new SyncProgress<long>(progress), CancellationToken.None);
+
+        var expected = model.Score(model.Inputs.CheckCsv(new StringReader(text.ToString())).Rows);
+        var written = File.ReadLines(output).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(7000, result.Rows);
+        Assert.Equal([2048, 4096, 6144, 7000], progress);
+        Assert.Equal(text.ToString().Split('\n').Skip(1).Take(7000), written.Select(f => string.Join(',', f[..^4])));
+        Assert.Equal(expected.Select(p => p.Label), written.Select(f => f[^4]));
+        Assert.Equal(expected.SelectMany(p => p.Probabilities!), written.SelectMany(f => f[^3..].Select(v => float.Parse(v, CultureInfo.InvariantCulture))));
+    }
+
+    [Fact]
     public void AJsonFileScoresThroughTheUploadsJsonLoader()
     {
         var trained = TrainedModels.Get("RidgeRegressor");
