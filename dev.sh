@@ -244,7 +244,6 @@ cmd_demo() {
     -d '{"rows":[{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}]}')
   case "$code" in
     2*) echo "   $(cat "$out")" ;;
-    404 | 405) echo "   (this version has no prediction endpoint yet: POST /run/{id}/predict answered $code)" ;;
     *) echo "   POST /run/${runs[0]}/predict answered $code: $(cat "$out")" ;;
   esac
   rm -f "$out"

@@ -24,6 +24,21 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 
+def build_pipeline(kind, train):
+    """The pipeline for a frame of input columns: text columns as categories, numbers as they are or standardized."""
+    categorical = [c for c in train.columns if train[c].dtype == object]
+    numeric = [c for c in train.columns if c not in categorical]
+    if kind == "hgb":
+        encode = make_column_transformer(
+            (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan), categorical),
+            remainder="passthrough")
+        mask = [True] * len(categorical) + [False] * len(numeric)
+        return make_pipeline(encode, HistGradientBoostingClassifier(categorical_features=mask, random_state=0))
+    encode = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), categorical), (StandardScaler(), numeric))
+    return make_pipeline(encode, LogisticRegression(max_iter=1000))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--train", required=True)
@@ -35,18 +50,7 @@ def main():
     train = pd.read_csv(args.train)
     test = pd.read_csv(args.test)
     y, y_test = train.pop(args.label), test.pop(args.label)
-    categorical = [c for c in train.columns if train[c].dtype == object]
-    numeric = [c for c in train.columns if c not in categorical]
-    if args.model == "hgb":
-        encode = make_column_transformer(
-            (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan), categorical),
-            remainder="passthrough")
-        mask = [True] * len(categorical) + [False] * len(numeric)
-        model = make_pipeline(encode, HistGradientBoostingClassifier(categorical_features=mask, random_state=0))
-    else:
-        encode = make_column_transformer(
-            (OneHotEncoder(handle_unknown="ignore"), categorical), (StandardScaler(), numeric))
-        model = make_pipeline(encode, LogisticRegression(max_iter=1000))
+    model = build_pipeline(args.model, train)
 
     start = time.perf_counter()
     model.fit(train, y)

@@ -144,7 +144,7 @@ public sealed partial class DatasetUploadFunction(
         }
     }
 
-    private static string MultipartBoundary(string? contentType)
+    internal static string MultipartBoundary(string? contentType)
     {
         if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
             || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
@@ -164,7 +164,7 @@ public sealed partial class DatasetUploadFunction(
             : boundary;
     }
 
-    private static async Task<UploadForm> ReadFormAsync(Stream body, string boundary, string directory, long limit, CancellationToken cancellationToken)
+    internal static async Task<UploadForm> ReadFormAsync(Stream body, string boundary, string directory, long limit, CancellationToken cancellationToken)
     {
         var form = new UploadForm();
         var reader = new MultipartReader(boundary, body) { BodyLengthLimit = null };
@@ -316,7 +316,7 @@ public sealed partial class DatasetUploadFunction(
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
-    private sealed class UploadForm
+    internal sealed class UploadForm
     {
         public string? Params { get; set; }
 

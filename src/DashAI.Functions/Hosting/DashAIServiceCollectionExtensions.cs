@@ -46,6 +46,11 @@ public static class DashAIServiceCollectionExtensions
         services.AddSingleton<DashAI.Functions.Jobs.IJobHandler, TrainingJobHandler>();
         services.AddSingleton<IRunTrainer, MlNetRunTrainer>();
 
+        // Predictions (#14): options, the per-instance model cache, and the batch job type.
+        services.AddOptions<DashAI.Functions.Predictions.PredictionOptions>().BindConfiguration(DashAI.Functions.Predictions.PredictionOptions.SectionName);
+        services.AddSingleton<DashAI.Functions.Predictions.PredictionModels>();
+        services.AddSingleton<DashAI.Functions.Jobs.IJobHandler, DashAI.Functions.Predictions.PredictionJobHandler>();
+
         services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         services.AddDashAITelemetry(configuration);
         return services;

@@ -43,6 +43,8 @@ public static partial class ApiErrors
                 }
 
                 return Problem(400, "Bad Request", invalid.Message, extensions);
+            case DashAI.ML.Prediction.ModelExportException export:
+                return Problem(422, "Unprocessable Entity", export.Message, new Dictionary<string, object?> { ["step"] = export.Step });
             case JsonException json:
                 return Problem(400, "Bad Request", $"Malformed JSON: {json.Message}");
             case BadHttpRequestException bad:

@@ -37,6 +37,22 @@ public enum JobEvent
     Cancel,
 }
 
+/// <summary>What happens to a batch prediction (its statuses are <see cref="DashAI.Functions.Predictions.PredictionStatus"/>).</summary>
+public enum PredictionEvent
+{
+    /// <summary>An attempt claimed its job and starts (or restarts after a dead attempt).</summary>
+    Start,
+
+    /// <summary>The predictions file is stored.</summary>
+    Finish,
+
+    /// <summary>It cannot be scored (bad rows, the run or dataset gone, a poisoned message).</summary>
+    Fail,
+
+    /// <summary>Its job was cancelled.</summary>
+    Cancel,
+}
+
 /// <summary>A transition the lifecycle does not allow, e.g. queuing a run that is already training.</summary>
 public sealed class RefusedTransitionException(string kind, string from, string what)
     : Exception($"A {kind} that is {from} cannot {what}.")
@@ -88,6 +104,23 @@ public static class Lifecycle
             [(JobStatus.Running, JobEvent.Cancel)] = JobStatus.Cancelled,
         };
 
+    public static IReadOnlyDictionary<(string From, PredictionEvent Event), string> PredictionTransitions { get; } =
+        new Dictionary<(string, PredictionEvent), string>
+        {
+            [(Predictions.PredictionStatus.Queued, PredictionEvent.Start)] = Predictions.PredictionStatus.Running,
+            [(Predictions.PredictionStatus.Running, PredictionEvent.Start)] = Predictions.PredictionStatus.Running,
+            [(Predictions.PredictionStatus.Running, PredictionEvent.Finish)] = Predictions.PredictionStatus.Finished,
+            [(Predictions.PredictionStatus.Queued, PredictionEvent.Fail)] = Predictions.PredictionStatus.Error,
+            [(Predictions.PredictionStatus.Running, PredictionEvent.Fail)] = Predictions.PredictionStatus.Error,
+            [(Predictions.PredictionStatus.Queued, PredictionEvent.Cancel)] = Predictions.PredictionStatus.Cancelled,
+            [(Predictions.PredictionStatus.Running, PredictionEvent.Cancel)] = Predictions.PredictionStatus.Cancelled,
+        };
+
+    public static bool Allows(string from, PredictionEvent what) => PredictionTransitions.ContainsKey((from, what));
+
+    public static string Next(string from, PredictionEvent what) =>
+        PredictionTransitions.TryGetValue((from, what), out var to) ? to : throw new RefusedTransitionException("prediction", from, Verb(what));
+
     public static bool Allows(RunStatus from, RunEvent what) => RunTransitions.ContainsKey((from, what));
 
     public static bool Allows(string from, JobEvent what) => JobTransitions.ContainsKey((from, what));
@@ -116,6 +149,14 @@ public static class Lifecycle
         RunEvent.Fail => "fail",
         RunEvent.Cancel => "be cancelled",
         _ => "have its results reset",
+    };
+
+    private static string Verb(PredictionEvent what) => what switch
+    {
+        PredictionEvent.Start => "start",
+        PredictionEvent.Finish => "finish",
+        PredictionEvent.Fail => "fail",
+        _ => "be cancelled",
     };
 
     private static string Verb(JobEvent what) => what switch

@@ -10,7 +10,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace DashAI.Functions.Runs;
 
 /// <summary>Run endpoints.</summary>
-public sealed class RunFunctions(Stores stores, RunFiles files)
+public sealed class RunFunctions(Stores stores, RunFiles files, DashAI.Functions.Predictions.PredictionModels predictionModels)
 {
     private static readonly IReadOnlyList<string> CreateFields = RequestInput.FieldsOf<RunCreate>();
 
@@ -164,16 +164,28 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
     }
 
     [Function("GetRunModel")]
-    [ApiOperation("Download a finished run's trained model (an ML.NET zip)", Response = typeof(Stream), ResponseMediaType = "application/zip", Errors = [400, 404])]
+    [ApiOperation("Download a finished run's trained model: the ML.NET zip, or ONNX with ?format=onnx (422 naming the step when the pipeline has no ONNX form)", Response = typeof(Stream), ResponseMediaType = "application/zip", Query = typeof(DashAI.Functions.Predictions.ModelQuery), Errors = [400, 404, 422])]
     public async Task<IResult> GetModel(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "run/{id}/model")] HttpRequest request,
         string id,
         CancellationToken cancellationToken)
     {
+        var format = request.Query["format"].ToString();
+        if (format is not ("" or DashAI.Functions.Predictions.ModelFormats.Zip or DashAI.Functions.Predictions.ModelFormats.Onnx))
+        {
+            throw new BadRequestException($"Unknown model format '{format}': use zip or onnx.");
+        }
+
         var run = await stores.Runs.GetAsync(RequestInput.ParseId(id), cancellationToken);
         if (run.RunStatus != RunStatus.Finished)
         {
             throw new NotFoundException($"Run {run.Id} has no trained model: its status is {run.RunStatus}.");
+        }
+
+        if (format == DashAI.Functions.Predictions.ModelFormats.Onnx)
+        {
+            var onnx = await predictionModels.GetOnnxAsync(run, cancellationToken);
+            return TypedResults.File(onnx, "application/octet-stream", $"run-{run.Id}-model.onnx");
         }
 
         var blob = stores.Storage.Container(stores.Storage.Names.ModelsContainer).GetBlobClient(RunFiles.ModelBlobName(run.Id));

@@ -74,12 +74,12 @@ public sealed class StorageContext(TableServiceClient tables, BlobServiceClient 
 
     private async Task CreateAllAsync(CancellationToken cancellationToken)
     {
-        foreach (var table in new[] { Names.DatasetsTable, Names.ExperimentsTable, Names.RunsTable, Names.JobsTable })
+        foreach (var table in new[] { Names.DatasetsTable, Names.ExperimentsTable, Names.RunsTable, Names.JobsTable, Names.PredictionsTable })
         {
             await Table(table).CreateIfNotExistsAsync(cancellationToken);
         }
 
-        foreach (var container in new[] { Names.DatasetsContainer, Names.ModelsContainer, Names.ArtifactsContainer })
+        foreach (var container in new[] { Names.DatasetsContainer, Names.ModelsContainer, Names.ArtifactsContainer, Names.PredictionsContainer })
         {
             await Container(container).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         }

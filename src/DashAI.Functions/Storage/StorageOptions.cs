@@ -23,9 +23,11 @@ public sealed class StorageNames(string prefix)
     public string ExperimentsTable { get; } = Table(prefix, "experiments");
     public string RunsTable { get; } = Table(prefix, "runs");
     public string JobsTable { get; } = Table(prefix, "jobs");
+    public string PredictionsTable { get; } = Table(prefix, "predictions");
     public string DatasetsContainer { get; } = prefix.ToLowerInvariant() + "datasets";
     public string ModelsContainer { get; } = prefix.ToLowerInvariant() + "models";
     public string ArtifactsContainer { get; } = prefix.ToLowerInvariant() + "artifacts";
+    public string PredictionsContainer { get; } = prefix.ToLowerInvariant() + "predictions";
     public string TrainingQueueName { get; } = prefix.ToLowerInvariant() + TrainingQueue;
     public string TrainingPoisonQueueName { get; } = prefix.ToLowerInvariant() + TrainingPoisonQueue;
 

@@ -38,4 +38,10 @@ public static class DashAITelemetry
 
     public static void RecordRunEnded(string status, string? errorKind) =>
         RunsEnded.Add(1, new KeyValuePair<string, object?>(Status, status), new KeyValuePair<string, object?>(ErrorKind, errorKind ?? "none"));
+
+    /// <summary>Batch prediction attempts that ended, by final status and error kind.</summary>
+    public static readonly Counter<long> PredictionsEnded = Meter.CreateCounter<long>("dashai.predictions.ended", "{prediction}", "Batch predictions that reached a final status");
+
+    public static void RecordPredictionEnded(string status, string? errorKind) =>
+        PredictionsEnded.Add(1, new KeyValuePair<string, object?>(Status, status), new KeyValuePair<string, object?>(ErrorKind, errorKind ?? "none"));
 }

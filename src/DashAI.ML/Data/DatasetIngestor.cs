@@ -370,7 +370,7 @@ public static class DatasetIngestor
         return [.. requested];
     }
 
-    private static string[] ColumnNames(SepReader.Row row, bool header)
+    internal static string[] ColumnNames(SepReader.Row row, bool header)
     {
         var names = new string[row.ColCount];
         if (!header)
@@ -417,14 +417,14 @@ public static class DatasetIngestor
 
     // Blank lines are skipped, as pandas does; in a one-column file a missing value must therefore be
     // written as "" or a token such as NA.
-    private static bool IsBlank(SepReader.Row row) => row.ColCount == 1 && row.Span.IsEmpty;
+    internal static bool IsBlank(SepReader.Row row) => row.ColCount == 1 && row.Span.IsEmpty;
 
     private static InvalidInputException Ragged(SepReader.Row row, long dataRow, int expected, bool header) =>
         new(
             [$"Row {dataRow} (line {row.LineNumberFrom}) has {row.ColCount} field{(row.ColCount == 1 ? "" : "s")} but {(header ? "the header has" : "the first row has")} {expected}; check the separator and quoting."],
             dataRow);
 
-    private static SepReader OpenCsv(string path, DataLoaderOptions options, Encoding encoding)
+    internal static SepReader OpenCsv(string path, DataLoaderOptions options, Encoding encoding)
     {
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         var text = new StreamReader(stream, encoding, detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16);

@@ -145,6 +145,10 @@ internal static class FieldText
     public static bool TryParseDouble(ReadOnlySpan<char> s, char decimalPoint, out double value) =>
         double.TryParse(s, NumberStyles.Float, decimalPoint == ',' ? DecimalComma : NumberFormatInfo.InvariantInfo, out value);
 
+    /// <summary>Parses straight to a float (one rounding), as ML.NET's text loader reads a canonical split.</summary>
+    public static bool TryParseSingle(ReadOnlySpan<char> s, char decimalPoint, out float value) =>
+        float.TryParse(s, NumberStyles.Float, decimalPoint == ',' ? DecimalComma : NumberFormatInfo.InvariantInfo, out value);
+
     /// <summary>true/false in any letter case; 0/1 and yes/no stay integers and categories.</summary>
     public static bool TryParseBoolean(ReadOnlySpan<char> field, out bool value)
     {

@@ -226,6 +226,36 @@ public sealed class IngestRequest
         return request;
     }
 
+    /// <summary>
+    /// Reads "dataloader" and "dataloader_params" of a JSON object as a dataset upload's params hold them (the same
+    /// schema, so the same rules and messages), for other requests that read a file: problems are added to
+    /// <paramref name="errors"/>; the other fields of <paramref name="root"/> are the caller's to check.
+    /// </summary>
+    public static (string? DataLoader, DataLoaderOptions Options) ParseDataLoader(JsonElement root, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        var parameters = new JsonObject { ["task_name"] = "-", ["dataset_name"] = "-" };
+        foreach (var key in new[] { "dataloader", "dataloader_params" })
+        {
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty(key, out var value))
+            {
+                parameters[key] = JsonNode.Parse(value.GetRawText());
+            }
+        }
+
+        Normalize(parameters);
+        var found = Checker.Value.Check(parameters);
+        if (found.Count > 0)
+        {
+            errors.AddRange(found);
+            return (null, DataLoaderOptions.Default);
+        }
+
+        var request = Bind(parameters);
+        errors.AddRange(request.CrossFieldProblems());
+        return (request.DataLoader, request.LoaderOptions);
+    }
+
     /// <summary>Every problem a directly constructed request has (Parse already guarantees none), by the same schema.</summary>
     public IReadOnlyList<string> Validate()
     {

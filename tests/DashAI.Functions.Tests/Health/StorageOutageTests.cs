@@ -119,6 +119,8 @@ public sealed class StorageOutageTests
         "UpdateRun" => app.Request("PATCH", json: new { run_name = "n" }),
         "EnqueueRun" => app.Request("POST", query: "run_id=1"),
         "CancelJobByQuery" => app.Request("DELETE", query: "job_id=1"),
+        "CreatePrediction" => app.Request("POST", json: new { run_id = 1, dataset_id = 1 }),
+        "PredictRun" => app.Request("POST", json: new { rows = new[] { new { x = 1 } } }),
         "ListRuns" => app.Request("GET", query: "experiment_id=1"),
         "ListComponents" => app.Request("GET", query: "select_types=Model"),
         _ when route.Method is "GET" or "DELETE" => app.Request(route.Method),
