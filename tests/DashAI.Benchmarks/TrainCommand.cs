@@ -11,7 +11,7 @@ using DashAI.ML.Training;
 namespace DashAI.Benchmarks;
 
 /// <summary>
-/// <c>train --train PATH --test PATH --label COLUMN --task TASK --model NAME [--params JSON] [--seed N] [--heap-limit-mb M]</c>:
+/// <c>train --train PATH --test PATH --label COLUMN --task TASK --model NAME [--params JSON] [--seed N] [--fits N] [--heap-limit-mb M]</c>:
 /// fits with the product pipeline and prints one JSON line of figures. Under 50,000 training rows
 /// fit_seconds is the median of 3 fits after a warm-up fit; from 50,000 rows it is a single fit.
 /// prepare_seconds is the streamed read that fits the label mapping and the encoding and fills the
@@ -38,7 +38,7 @@ internal static class TrainCommand
         var missing = required.Where(r => !options.ContainsKey(r)).ToList();
         if (missing.Count > 0 || args.Length % 2 != 0)
         {
-            Console.Error.WriteLine("usage: train --train PATH --test PATH --label COLUMN --task TASK --model NAME [--params JSON] [--seed N] [--heap-limit-mb M]");
+            Console.Error.WriteLine("usage: train --train PATH --test PATH --label COLUMN --task TASK --model NAME [--params JSON] [--seed N] [--fits N] [--heap-limit-mb M]");
             return 2;
         }
 
@@ -102,7 +102,8 @@ internal static class TrainCommand
         var prepareSeconds = prepareWatch.Elapsed.TotalSeconds;
         var rawTest = session.Load(options["test"]);
 
-        var fits = size.Rows < SingleFitRows ? 4 : 1;
+        // --fits N overrides the rule: N fits, the first (JIT-compiling one) dropped when N > 1.
+        var fits = options.TryGetValue("fits", out var fitsText) ? Math.Max(1, int.Parse(fitsText, CultureInfo.InvariantCulture)) : size.Rows < SingleFitRows ? 4 : 1;
         var times = new List<double>();
         var cpuTimes = new List<double>();
         Microsoft.ML.ITransformer? fitted = null;
