@@ -46,6 +46,10 @@ public static class DashAIServiceCollectionExtensions
         services.AddSingleton<DashAI.Functions.Jobs.IJobHandler, TrainingJobHandler>();
         services.AddSingleton<IRunTrainer, MlNetRunTrainer>();
 
+        // Explainers (issue 15): job type 2 on the shared worker; their files go with their run.
+        services.AddSingleton<DashAI.Functions.Jobs.IJobHandler, DashAI.Functions.Explainers.ExplainJobHandler>();
+        services.AddSingleton<DashAI.Functions.Explainers.ExplainerFiles>();
+
         services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         services.AddDashAITelemetry(configuration);
         return services;
