@@ -71,6 +71,25 @@ internal static class ExplainerFlow
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
     }
 
+    /// <summary>The job ends just after its explainer does (the worker records it last): wait for it.</summary>
+    public static async Task<JsonObject> WaitForJobAsync(DashAIApi api, long job, string status, HarnessLog log)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        JsonObject? current = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            current = await api.Client.GetFromJsonAsync<JsonObject>($"api/v1/job/{job}");
+            if (current!["status"]!.GetValue<string>() == status)
+            {
+                return current;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new Xunit.Sdk.XunitException($"Job {job} is not {status}: {current?.ToJsonString()}{Environment.NewLine}{log.Tail()}");
+    }
+
     public static async Task<JsonObject> WaitForStatusAsync(DashAIApi api, long explainer, Func<int, bool> done, HarnessLog log)
     {
         var deadline = DateTime.UtcNow + Timeout;
@@ -109,10 +128,9 @@ public sealed class ExplainerJobTests(ExplainerFixture fixture) : IClassFixture<
 
         Assert.True(explainer["status"]!.GetValue<int>() == DashAIApi.Finished, explainer.ToJsonString());
         Assert.Equal(4, explainer["result"]!["features"]!.AsArray().Count);
-        var job = await _api.Client.GetFromJsonAsync<JsonObject>($"api/v1/job/{explainer["job_id"]}");
-        Assert.Equal(2, job!["type"]!.GetValue<int>());
+        var job = await ExplainerFlow.WaitForJobAsync(_api, explainer["job_id"]!.GetValue<long>(), "succeeded", fixture.Log);
+        Assert.Equal(2, job["type"]!.GetValue<int>());
         Assert.Equal(id, job["target_id"]!.GetValue<long>());
-        Assert.Equal("succeeded", job["status"]!.GetValue<string>());
         using var plot = await _api.Client.GetAsync($"api/v1/explainer/{id}/plot");
         await _api.AssertSuccessAsync(plot);
         Assert.Equal("image/png", plot.Content.Headers.ContentType?.MediaType);
@@ -135,8 +153,7 @@ public sealed class ExplainerJobTests(ExplainerFixture fixture) : IClassFixture<
         var explainer = await ExplainerFlow.WaitForStatusAsync(_api, id, s => s is ExplainerFlow.Cancelled or DashAIApi.Finished or DashAIApi.Error, fixture.Log);
         Assert.True(explainer["status"]!.GetValue<int>() == ExplainerFlow.Cancelled, $"{explainer.ToJsonString()}{Environment.NewLine}{fixture.Log.Tail()}");
         Assert.Null(explainer["result"]);
-        var job = await _api.Client.GetFromJsonAsync<JsonObject>($"api/v1/job/{created["job_id"]}");
-        Assert.Equal("cancelled", job!["status"]!.GetValue<string>());
+        await ExplainerFlow.WaitForJobAsync(_api, created["job_id"]!.GetValue<long>(), "cancelled", fixture.Log);
         using var plot = await _api.Client.GetAsync($"api/v1/explainer/{id}/plot");
         Assert.Equal(HttpStatusCode.NotFound, plot.StatusCode);
     }
@@ -190,8 +207,7 @@ public sealed class KilledExplainerWorkerTests(KilledWorkerFixture fixture) : IC
         Assert.True(explainer["status"]!.GetValue<int>() == DashAIApi.Finished, $"{explainer.ToJsonString()}{Environment.NewLine}{fixture.Log.Tail()}");
         Assert.Equal(50, explainer["result"]!["rows"]!.AsArray().Count);
         Assert.Equal(50, explainer["plot_count"]!.GetValue<int>());
-        var job = await client.GetFromJsonAsync<JsonObject>($"api/v1/job/{jobId}");
-        Assert.Equal("succeeded", job!["status"]!.GetValue<string>());
+        var job = await ExplainerFlow.WaitForJobAsync(api, jobId, "succeeded", fixture.Log);
         Assert.Equal(2, job["attempts"]!.GetValue<int>());
     }
 }

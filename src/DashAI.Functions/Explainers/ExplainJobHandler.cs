@@ -118,7 +118,18 @@ public sealed class ExplainJobHandler(Stores stores, TimeProvider time) : IJobHa
                 return true;
             },
             cancellationToken);
-        return finished is null ? JobResult.Changed("The explainer changed while it ran.") : JobResult.Succeeded;
+        if (finished is not null)
+        {
+            return JobResult.Succeeded;
+        }
+
+        // Deleted while it ran (itself or with its run): its plots were uploaded after the delete removed its files.
+        if (await stores.Explainers.FindAsync(explainer.Id, cancellationToken) is null)
+        {
+            await stores.Storage.DeleteBlobsAsync(stores.Storage.Names.ArtifactsContainer, ExplainerEntity.FilesPrefix(explainer.Id), cancellationToken);
+        }
+
+        return JobResult.Changed("The explainer changed while it ran.");
     }
 
     public async Task BeatAsync(JobEntity job, JobProgress progress, DateTimeOffset now, CancellationToken cancellationToken)

@@ -52,17 +52,27 @@ public sealed partial class ExplainerFunctions(Stores stores, JobWorker worker, 
         var explainerId = await stores.Explainers.NextIdAsync(cancellationToken);
         var job = await stores.Jobs.CreateAsync(
             new JobEntity { Type = JobTypes.Explain, RunId = run.Id, TargetId = explainerId, Status = JobStatus.Queued }, cancellationToken);
-        var explainer = await stores.Explainers.CreateAsync(
-            new ExplainerEntity
-            {
-                RunId = run.Id,
-                ExplainerName = name,
-                Parameters = parameters.ToJsonString(),
-                Status = (int)ExplainerStatus.Queued,
-                JobId = job.Id,
-            },
-            cancellationToken,
-            explainerId);
+        ExplainerEntity explainer;
+        try
+        {
+            explainer = await stores.Explainers.CreateAsync(
+                new ExplainerEntity
+                {
+                    RunId = run.Id,
+                    ExplainerName = name,
+                    Parameters = parameters.ToJsonString(),
+                    Status = (int)ExplainerStatus.Queued,
+                    JobId = job.Id,
+                },
+                cancellationToken,
+                explainerId);
+        }
+        catch (Exception)
+        {
+            // No explainer, no work: the job must not stay queued.
+            await stores.Jobs.ChangeAsync(job.Id, j => JobStatus.IsActive(j.Status) && j.Finish(JobStatus.Failed, "The explainer could not be stored.", time.GetUtcNow()), cancellationToken);
+            throw;
+        }
 
         try
         {
