@@ -30,13 +30,13 @@ public sealed class ComponentFunctions
 {
     [Function("ListComponents")]
     [ApiOperation("List the registry's tasks, models, metrics and dataloaders", Response = typeof(ComponentDto[]), Query = typeof(ComponentListQuery), Errors = [400])]
-    public IResult List(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "component")] HttpRequest request)
+    public async Task<IResult> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "component")] HttpRequest request,
+        CancellationToken cancellationToken)
     {
-        var types = request.Query["select_types"]
-            .SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .ToList();
-        var related = request.Query["related_component"].FirstOrDefault();
+        var query = await RequestInput.BindAsync<ComponentListQuery>(request, cancellationToken);
+        var types = (query.SelectTypes ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var related = query.RelatedComponent;
         var components = ComponentRegistry.List(types, string.IsNullOrWhiteSpace(related) ? null : related.Trim());
         return TypedResults.Ok(components.Select(ComponentDto.From));
     }

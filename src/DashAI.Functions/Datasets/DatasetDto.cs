@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using DashAI.Functions.Http;
 
 namespace DashAI.Functions.Datasets;
 
@@ -16,14 +14,14 @@ public sealed record DatasetDto(
     long UploadBytes,
     string? Sha256,
     long Rows,
-    JsonNode? RowsPerSplit,
-    JsonNode? Columns,
-    JsonNode? InputColumns,
-    JsonNode? OutputColumns,
-    JsonNode? Splits)
+    IReadOnlyDictionary<string, long>? RowsPerSplit,
+    IReadOnlyList<DatasetColumn>? Columns,
+    IReadOnlyList<string>? InputColumns,
+    IReadOnlyList<string>? OutputColumns,
+    DatasetSplits? Splits)
 {
     public static DatasetDto From(DatasetEntity e) => new(
         e.Id, e.Name, e.TaskName, e.Created.UtcDateTime, e.LastModified.UtcDateTime, e.FilePath, e.Dataloader, e.FileName,
-        e.UploadBytes, e.Sha256, e.Rows, JsonText.Parse(e.RowsPerSplit), JsonText.Parse(e.Columns),
-        JsonText.Parse(e.InputColumns), JsonText.Parse(e.OutputColumns), JsonText.Parse(e.Splits));
+        e.UploadBytes, e.Sha256, e.Rows, DatasetSchemaJson.ReadRowsPerSplit(e.RowsPerSplit), DatasetSchemaJson.ReadColumns(e.Columns),
+        DatasetSchemaJson.ReadNames(e.InputColumns), DatasetSchemaJson.ReadNames(e.OutputColumns), DatasetSchemaJson.ReadSplits(e.Splits));
 }

@@ -16,7 +16,6 @@ public sealed class DatasetFileFunctions(Stores stores)
 {
     public const int MaxSampleRows = 1000;
 
-    private static readonly string[] SampleFields = ["split", "n"];
 
     [Function("GetDatasetInfo")]
     [ApiOperation("Read a dataset's size, columns and splits", Response = typeof(DatasetInfoDto), Errors = [400, 404])]
@@ -27,9 +26,9 @@ public sealed class DatasetFileFunctions(Stores stores)
     {
         var dataset = await stores.Datasets.GetAsync(RequestInput.ParseId(id), cancellationToken);
         return TypedResults.Ok(new DatasetInfoDto(
-            dataset.Id, dataset.Name, dataset.TaskName, dataset.Rows, JsonText.Parse(dataset.RowsPerSplit), JsonText.Parse(dataset.Columns),
-            JsonText.Parse(dataset.InputColumns), JsonText.Parse(dataset.OutputColumns), dataset.UploadBytes, dataset.Sha256,
-            JsonText.Parse(dataset.Splits)));
+            dataset.Id, dataset.Name, dataset.TaskName, dataset.Rows, DatasetSchemaJson.ReadRowsPerSplit(dataset.RowsPerSplit),
+            DatasetSchemaJson.ReadColumns(dataset.Columns), DatasetSchemaJson.ReadNames(dataset.InputColumns),
+            DatasetSchemaJson.ReadNames(dataset.OutputColumns), dataset.UploadBytes, dataset.Sha256, DatasetSchemaJson.ReadSplits(dataset.Splits)));
     }
 
     [Function("GetDatasetSample")]
@@ -39,14 +38,14 @@ public sealed class DatasetFileFunctions(Stores stores)
         string id,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, SampleFields, cancellationToken);
-        var split = input.GetString("split") ?? SplitNames.Train;
+        var query = await RequestInput.BindAsync<DatasetSampleQuery>(request, cancellationToken);
+        var split = query.Split ?? SplitNames.Train;
         if (!SplitNames.All.Contains(split))
         {
             throw new BadRequestException($"'split' must be one of {string.Join(", ", SplitNames.All)}.");
         }
 
-        var n = input.GetLong("n") ?? 10;
+        var n = query.N ?? 10;
         if (n is < 1 or > MaxSampleRows)
         {
             throw new BadRequestException($"'n' must be between 1 and {MaxSampleRows}.");

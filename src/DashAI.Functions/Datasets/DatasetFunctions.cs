@@ -9,8 +9,6 @@ namespace DashAI.Functions.Datasets;
 /// <summary>Dataset endpoints: list, read, rename/retask, delete. Upload lives in <see cref="DatasetUploadFunction"/>.</summary>
 public sealed class DatasetFunctions(Stores stores)
 {
-    private static readonly string[] UpdateFields = ["name", "task_name"];
-
     [Function("ListDatasets")]
     [ApiOperation("List the datasets", Response = typeof(DatasetDto[]))]
     public async Task<IResult> List(
@@ -39,9 +37,7 @@ public sealed class DatasetFunctions(Stores stores)
         CancellationToken cancellationToken)
     {
         RequestInput.ValidateIfMatch(request);
-        var input = await RequestInput.ReadAsync(request, UpdateFields, cancellationToken);
-        var name = input.GetString("name");
-        var taskName = input.GetString("task_name");
+        var (name, taskName) = await RequestInput.BindAsync<DatasetUpdate>(request, cancellationToken);
         if (name is null && taskName is null)
         {
             throw new BadRequestException("Nothing to change: give 'name' and/or 'task_name'.");

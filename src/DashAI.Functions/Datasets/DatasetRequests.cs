@@ -24,10 +24,10 @@ public sealed record DatasetInfoDto(
     string Name,
     string TaskName,
     long Rows,
-    JsonNode? RowsPerSplit,
-    JsonNode? Columns,
-    JsonNode? InputColumns,
-    JsonNode? OutputColumns,
+    IReadOnlyDictionary<string, long>? RowsPerSplit,
+    IReadOnlyList<DatasetColumn>? Columns,
+    IReadOnlyList<string>? InputColumns,
+    IReadOnlyList<string>? OutputColumns,
     long UploadBytes,
     string? Sha256,
-    JsonNode? Splits);
+    DatasetSplits? Splits);

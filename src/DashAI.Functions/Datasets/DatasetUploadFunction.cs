@@ -111,11 +111,11 @@ public sealed partial class DatasetUploadFunction(
                         UploadBytes = upload.Bytes,
                         Sha256 = upload.Sha256,
                         Rows = result.Rows,
-                        RowsPerSplit = new JsonObject(result.RowsPerSplit.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))).ToJsonString(),
+                        RowsPerSplit = DatasetSchemaJson.RowsPerSplit(result.RowsPerSplit),
                         Columns = DatasetSchemaJson.Columns(result.Schema),
                         InputColumns = DatasetSchemaJson.Names(result.Schema.InputColumns),
                         OutputColumns = DatasetSchemaJson.Names(result.Schema.OutputColumns),
-                        Splits = SplitsJson(ingest.Splits),
+                        Splits = DatasetSchemaJson.Splits(ingest.Splits),
                         DataloaderParams = JsonNode.Parse(form.Params)?["dataloader_params"]?.ToJsonString(),
                     },
                     cancellationToken,
@@ -264,16 +264,6 @@ public sealed partial class DatasetUploadFunction(
     }
 
     private static BadRequestException Duplicate(string field) => new($"The form field '{field}' is given more than once.");
-
-    private static string SplitsJson(SplitOptions splits) => new JsonObject
-    {
-        ["train_size"] = splits.TrainSize,
-        ["val_size"] = splits.ValSize,
-        ["test_size"] = splits.TestSize,
-        ["seed"] = splits.Seed,
-        ["shuffle"] = splits.Shuffle,
-        ["stratify"] = splits.Stratify,
-    }.ToJsonString();
 
     /// <summary>A multipart section's body whose read errors (a section cut off before its boundary) are a 400.</summary>
     private sealed class MalformedAsBadRequestStream(Stream inner) : Stream

@@ -19,8 +19,6 @@ public sealed record ExperimentDto(long Id, long DatasetId, string Name, string 
 /// <summary>Experiment endpoints.</summary>
 public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
 {
-    private static readonly string[] Fields = ["dataset_id", "task_name", "name"];
-
     [Function("ListExperiments")]
     [ApiOperation("List the experiments", Response = typeof(ExperimentDto[]))]
     public async Task<IResult> List(
@@ -47,10 +45,10 @@ public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "experiment")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, Fields, cancellationToken);
-        var datasetId = input.RequireLong("dataset_id");
-        var taskName = Validation.TaskName(input.RequireString("task_name"));
-        var name = Validation.Name(input.RequireString("name"));
+        var create = await RequestInput.BindAsync<ExperimentCreate>(request, cancellationToken);
+        var datasetId = create.DatasetId;
+        var taskName = Validation.TaskName(create.TaskName);
+        var name = Validation.Name(create.Name);
 
         var dataset = await stores.Datasets.FindAsync(datasetId, cancellationToken)
             ?? throw new NotFoundException("Dataset not found");
@@ -69,10 +67,7 @@ public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
         CancellationToken cancellationToken)
     {
         RequestInput.ValidateIfMatch(request);
-        var input = await RequestInput.ReadAsync(request, Fields, cancellationToken);
-        var name = input.GetString("name");
-        var taskName = input.GetString("task_name");
-        var datasetId = input.GetLong("dataset_id");
+        var (name, taskName, datasetId) = await RequestInput.BindAsync<ExperimentUpdate>(request, cancellationToken);
         if (name is null && taskName is null && datasetId is null)
         {
             throw new BadRequestException("Nothing to change: give 'name', 'task_name' and/or 'dataset_id'.");

@@ -60,6 +60,16 @@ public static class DashAIServiceCollectionExtensions
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        if (!options.TypeInfoResolverChain.Contains(DashAI.Functions.Http.ApiJsonContext.Default))
+        {
+            // Generated metadata first; reflection after it for any type the context does not list.
+            if (options.TypeInfoResolverChain.Count == 0)
+            {
+                options.TypeInfoResolverChain.Add(new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver());
+            }
+
+            options.TypeInfoResolverChain.Insert(0, DashAI.Functions.Http.ApiJsonContext.Default);
+        }
     }
 
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -139,6 +141,57 @@ public sealed class RequestInput
             throw new BadRequestException("The request body is not valid UTF-8.");
         }
     }
+
+    /// <summary>
+    /// Reads the request's fields (thesis query form or JSON body) into <typeparamref name="T"/>, a record whose
+    /// constructor parameters name the fields in snake_case (<see cref="BindAliasAttribute"/> adds other names); a body
+    /// key that is not a field is refused as in <see cref="ReadAsync"/>.
+    /// </summary>
+    public static async Task<T> BindAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class
+    {
+        var input = await ReadAsync(request, FieldsOf<T>(), cancellationToken);
+        return input.Bind<T>();
+    }
+
+    /// <summary>Every name a field of <typeparamref name="T"/> may be given under: its snake_case name, then its aliases.</summary>
+    public static IReadOnlyList<string> FieldsOf<T>() => [.. Binding.Of(typeof(T)).Fields.SelectMany(f => f.Names)];
+
+    /// <summary>
+    /// These fields as a <typeparamref name="T"/>: a non-nullable parameter is required ("'x' is required."), a
+    /// nullable one is null when absent; a value of the wrong kind is a 400 naming the field.
+    /// </summary>
+    public T Bind<T>()
+        where T : class
+    {
+        var binding = Binding.Of(typeof(T));
+        var arguments = new object?[binding.Fields.Count];
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            var field = binding.Fields[i];
+            var names = field.Names;
+            arguments[i] = (Nullable.GetUnderlyingType(field.Type) ?? field.Type) switch
+            {
+                var t when t == typeof(long) => field.Required ? RequireLong(names) : GetLong(names),
+                var t when t == typeof(string) => field.Required ? RequireString(names) : GetString(names),
+                var t when t == typeof(JsonObject) => field.Required ? GetObject(names) ?? throw new BadRequestException($"'{names[0]}' is required.") : GetObject(names),
+                var t => throw new InvalidOperationException($"{typeof(T).Name}.{field.Name}: RequestInput binds long, string and JsonObject fields, not {t.Name}."),
+            };
+        }
+
+        return (T)binding.Constructor.Invoke(arguments);
+    }
+
+    /// <summary>
+    /// The thesis form of a request whose body is one field's value (a run's parameters object): the same fields, with
+    /// the body moved under <paramref name="field"/>; a body that is not a JSON object is refused with <paramref name="notAnObject"/>.
+    /// </summary>
+    public RequestInput WithBodyAs(string field, string notAnObject) => Body switch
+    {
+        null => this,
+        JsonObject body => new RequestInput(_query, new JsonObject { [field] = body.DeepClone() }),
+        _ => throw new BadRequestException(notAnObject),
+    };
 
     /// <summary>Whether any of the names appears in the query or the body object.</summary>
     public bool Has(params string[] names) =>
@@ -310,4 +363,34 @@ public sealed class RequestInput
         long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
             ? value
             : throw new BadRequestException($"'{name}' must be a positive integer, got '{id}'.");
+
+    private sealed record BoundField(string Name, string[] Names, Type Type, bool Required);
+
+    /// <summary>How a request record is built: its widest constructor and a field per parameter (cached per type).</summary>
+    private sealed record Binding(ConstructorInfo Constructor, IReadOnlyList<BoundField> Fields)
+    {
+        private static readonly ConcurrentDictionary<Type, Binding> Cache = new();
+        private static readonly NullabilityInfoContext Nullability = new();
+
+        public static Binding Of(Type type) => Cache.GetOrAdd(type, static t =>
+        {
+            var constructor = t.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
+            var fields = constructor.GetParameters().Select(p =>
+            {
+                var property = t.GetProperty(p.Name!);
+                var aliases = property?.GetCustomAttribute<BindAliasAttribute>()?.Names ?? [];
+                var nullable = Nullable.GetUnderlyingType(p.ParameterType) is not null
+                    || (!p.ParameterType.IsValueType && Nullability.Create(p).WriteState != NullabilityState.NotNull);
+                return new BoundField(p.Name!, [JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name!), .. aliases], p.ParameterType, !nullable);
+            }).ToList();
+            return new Binding(constructor, fields);
+        });
+    }
+}
+
+/// <summary>Other names a request field is accepted under (the thesis API's older spellings), after its own.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class BindAliasAttribute(params string[] names) : Attribute
+{
+    public IReadOnlyList<string> Names { get; } = names;
 }

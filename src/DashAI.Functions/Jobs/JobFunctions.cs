@@ -18,8 +18,7 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, JobWo
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "job/runner")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, ["run_id"], cancellationToken);
-        var runId = input.RequireLong("run_id");
+        var runId = (await RequestInput.BindAsync<EnqueueQuery>(request, cancellationToken)).RunId;
         var run = await stores.Runs.GetAsync(runId, cancellationToken);
         await ThrowIfRunHasActiveJobAsync(run, cancellationToken);
 
@@ -73,7 +72,7 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, JobWo
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "job")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var status = request.Query["status"].ToString();
+        var status = (await RequestInput.BindAsync<JobListQuery>(request, cancellationToken)).Status;
         string? filter;
         if (string.IsNullOrEmpty(status))
         {
@@ -125,8 +124,7 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, JobWo
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "job")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, ["job_id"], cancellationToken);
-        var jobId = input.RequireLong("job_id");
+        var jobId = (await RequestInput.BindAsync<CancelJobQuery>(request, cancellationToken)).JobId;
 
         // The same check as the path form's id, so DELETE /job/0 and DELETE /job?job_id=0 answer alike.
         return await CancelAsync(jobId > 0 ? jobId : RequestInput.ParseId(jobId.ToString(System.Globalization.CultureInfo.InvariantCulture), "job_id"), cancellationToken);

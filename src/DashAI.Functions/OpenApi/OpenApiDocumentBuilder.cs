@@ -367,6 +367,15 @@ public sealed class OpenApiDocumentBuilder
             return schema;
         }
 
+        if (DictionaryValueType(type) is { } value)
+        {
+            return new OpenApiSchema
+            {
+                Type = nullable ? JsonSchemaType.Object | JsonSchemaType.Null : JsonSchemaType.Object,
+                AdditionalProperties = SchemaFor(value, nullable: false),
+            };
+        }
+
         if (ElementType(type) is { } element)
         {
             return new OpenApiSchema
@@ -449,6 +458,13 @@ public sealed class OpenApiDocumentBuilder
 
         return null;
     }
+
+    /// <summary>The value type of a dictionary keyed by strings (a JSON object), or null.</summary>
+    private static Type? DictionaryValueType(Type type) =>
+        (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>) ? [type] : type.GetInterfaces())
+            .Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>) && i.GetGenericArguments()[0] == typeof(string))
+            .Select(i => i.GetGenericArguments()[1])
+            .FirstOrDefault();
 
     private static Type? ElementType(Type type)
     {

@@ -12,9 +12,9 @@ namespace DashAI.Functions.Runs;
 /// <summary>Run endpoints.</summary>
 public sealed class RunFunctions(Stores stores, RunFiles files)
 {
-    private static readonly string[] CreateFields = ["experiment_id", "model_name", "name", "description", "parameters", "seed"];
+    private static readonly IReadOnlyList<string> CreateFields = RequestInput.FieldsOf<RunCreate>();
 
-    private static readonly string[] UpdateFields = ["run_name", "name", "run_description", "description", "parameters"];
+    private static readonly IReadOnlyList<string> UpdateFields = RequestInput.FieldsOf<RunUpdate>();
 
     [Function("ListRuns")]
     [ApiOperation("List the runs, optionally of one experiment", Response = typeof(RunDto[]), Query = typeof(RunListQuery), Errors = [400, 404])]
@@ -22,9 +22,9 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "run")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, ["experiment_id"], cancellationToken);
+        var query = await RequestInput.BindAsync<RunListQuery>(request, cancellationToken);
         string? filter = null;
-        if (input.GetLong("experiment_id") is { } experimentId)
+        if (query.ExperimentId is { } experimentId)
         {
             _ = await stores.Experiments.GetAsync(experimentId, cancellationToken);
             filter = TableClient.CreateQueryFilter($"ExperimentId eq {experimentId}");
@@ -54,31 +54,19 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
 
         // Thesis form: the fields in the query and the parameters object as the whole body.
         // JSON form: every field in the body, parameters under "parameters".
-        var thesisForm = request.Query.ContainsKey("experiment_id");
-        JsonObject? parameters;
-        if (thesisForm)
+        if (request.Query.ContainsKey("experiment_id"))
         {
-            parameters = input.Body switch
-            {
-                null => null,
-                JsonObject o => o,
-                _ => throw new BadRequestException("The body must be the run's parameters as a JSON object."),
-            };
-            RunRules.RejectMisplacedFields(parameters, request.Query["model_name"].ToString(), CreateFields);
+            input = input.WithBodyAs("parameters", "The body must be the run's parameters as a JSON object.");
+            RunRules.RejectMisplacedFields(input.GetObject("parameters"), request.Query["model_name"].ToString(), CreateFields);
         }
         else
         {
             input.RejectUnknownFields(CreateFields);
-            parameters = input.GetObject("parameters");
         }
 
-        var experimentId = thesisForm ? ParseQueryLong(request, "experiment_id") : input.RequireLong("experiment_id");
-        var modelName = thesisForm ? Require(request.Query["model_name"].ToString(), "model_name") : input.RequireString("model_name");
-        var name = Validation.Name(thesisForm ? Require(request.Query["name"].ToString(), "name") : input.RequireString("name"));
-        var description = thesisForm ? request.Query["description"].FirstOrDefault() : input.GetString("description");
-        var seed = thesisForm
-            ? (request.Query.ContainsKey("seed") ? ParseQueryLong(request, "seed") : 42)
-            : input.GetLong("seed") ?? 42;
+        var (experimentId, modelName, runName, description, parameters, requestedSeed) = input.Bind<RunCreate>();
+        var name = Validation.Name(runName);
+        var seed = requestedSeed ?? 42;
         if (seed is < 0 or > int.MaxValue)
         {
             throw new BadRequestException("'seed' must be between 0 and 2147483647.");
@@ -112,21 +100,19 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
     {
         RequestInput.ValidateIfMatch(request);
         var input = await RequestInput.ReadUncheckedAsync(request, cancellationToken);
-        var name = input.GetString("run_name", "name");
-        var description = input.GetString("run_description", "description");
 
         // The parameters come as the body itself (thesis) or under "parameters" (JSON form).
-        JsonObject? parameters;
         var thesisForm = input.BodyObject is { } body && !body.Any(p => UpdateFields.Contains(p.Key));
-        if (thesisForm)
+        if (thesisForm && input.BodyObject!.Count > 0)
         {
-            parameters = input.BodyObject!.Count == 0 ? null : input.BodyObject;
+            input = input.WithBodyAs("parameters", "The body must be the run's parameters as a JSON object.");
         }
-        else
+        else if (!thesisForm)
         {
             input.RejectUnknownFields(UpdateFields);
-            parameters = input.GetObject("parameters");
         }
+
+        var (name, description, parameters) = input.Bind<RunUpdate>();
 
         if (name is null && description is null && parameters is null)
         {
@@ -221,15 +207,4 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
         await files.DeleteRunAndFilesAsync(run, ifMatch, cancellationToken);
         return TypedResults.NoContent();
     }
-
-    private static long ParseQueryLong(HttpRequest request, string name)
-    {
-        var text = request.Query[name].ToString();
-        return long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new BadRequestException($"'{name}' must be an integer, got '{text}'.");
-    }
-
-    private static string Require(string value, string name) =>
-        string.IsNullOrWhiteSpace(value) ? throw new BadRequestException($"'{name}' is required.") : value.Trim();
 }

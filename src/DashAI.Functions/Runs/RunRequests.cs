@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DashAI.Functions.Http;
 using DashAI.Functions.OpenApi;
 
 namespace DashAI.Functions.Runs;
@@ -16,7 +17,7 @@ public sealed record RunCreate(
     [property: ApiDescription("Random seed, 0 to 2147483647 (default 42).")] long? Seed);
 
 /// <summary>The fields <c>PATCH /run/{id}</c> changes (the thesis form sends the parameters object as the whole body).</summary>
-public sealed record RunUpdate(string? RunName, string? RunDescription, JsonObject? Parameters);
+public sealed record RunUpdate([property: BindAlias("name")] string? RunName, [property: BindAlias("description")] string? RunDescription, JsonObject? Parameters);
 
 /// <summary>The query of <c>GET /run</c>.</summary>
 public sealed record RunListQuery([property: ApiDescription("Only the runs of this experiment.")] long? ExperimentId);

@@ -202,18 +202,7 @@ public sealed class EntityStore<T>
             actions.Add(new(TableTransactionActionType.Add, NameRow(name, entity.Id)));
         }
 
-        try
-        {
-            var response = await _table.SubmitTransactionAsync(actions, cancellationToken);
-            entity.ETag = response.Value[0].Headers.ETag ?? default;
-        }
-        catch (Exception e)
-        {
-            spill.Restore(entity);
-            await DeleteBlobsAsync(spill.Uploaded, cancellationToken);
-            throw e is TableTransactionFailedException { Status: 409 } ? new DuplicateNameException(Kind, entity.UniqueName) : e;
-        }
-
+        await SubmitAsync(actions, entity, spill, e => e.Status == 409 ? new DuplicateNameException(Kind, entity.UniqueName) : e, cancellationToken);
         spill.Commit(entity);
         return entity;
     }
@@ -241,20 +230,7 @@ public sealed class EntityStore<T>
             }
         }
 
-        try
-        {
-            var response = await _table.SubmitTransactionAsync(actions, cancellationToken);
-            entity.ETag = response.Value[0].Headers.ETag ?? default;
-        }
-        catch (Exception e)
-        {
-            // The write did not commit: the stored entity still points at the blobs it had, so only this attempt's
-            // uploads are orphans.
-            spill.Restore(entity);
-            await DeleteBlobsAsync(spill.Uploaded, cancellationToken);
-            throw e is TableTransactionFailedException failed ? TranslateWriteFailure(failed, entity) : e;
-        }
-
+        await SubmitAsync(actions, entity, spill, e => TranslateWriteFailure(e, entity), cancellationToken);
         var superseded = spill.Commit(entity);
         await DeleteBlobsAsync(superseded, cancellationToken);
         return entity;
@@ -310,6 +286,31 @@ public sealed class EntityStore<T>
 
         await DeleteBlobsAsync(entity.Spills.Values.Select(s => s.BlobName), cancellationToken);
         entity.Spills = [];
+    }
+
+    /// <summary>
+    /// Submits a create or update and takes the entity's new ETag. When the write does not commit, the stored entity
+    /// still points at the blobs it had, so the entity gets its own JSON back and only this attempt's uploads (orphans)
+    /// are deleted; a failed transaction is rethrown as <paramref name="translate"/> words it.
+    /// </summary>
+    private async Task SubmitAsync(List<TableTransactionAction> actions, T entity, SpillPlan spill, Func<TableTransactionFailedException, Exception> translate, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _table.SubmitTransactionAsync(actions, cancellationToken);
+            entity.ETag = response.Value[0].Headers.ETag ?? default;
+        }
+        catch (Exception e)
+        {
+            spill.Restore(entity);
+            await DeleteBlobsAsync(spill.Uploaded, cancellationToken);
+            if (e is TableTransactionFailedException failed && translate(failed) is var replacement && replacement != e)
+            {
+                throw replacement;
+            }
+
+            throw;
+        }
     }
 
     private Exception TranslateWriteFailure(TableTransactionFailedException e, T entity) => e.Status switch

@@ -33,27 +33,32 @@ public static class DataLoaderCatalog
                 ["type"] = "string",
                 ["minLength"] = 1,
                 ["maxLength"] = 1,
-                ["default"] = ",",
+                ["pattern"] = "^[^\"\\r\\n\\p{L}\\p{N}]$",
+                [SchemaMessages.ErrorMessageKeyword] = new JsonObject
+                {
+                    ["pattern"] = "{field} '{value}' cannot be used (not a quote, line break, letter, digit or the decimal point).",
+                },
+                ["default"] = DataLoaderOptions.Default.Separator.ToString(),
                 ["description"] = "The character between fields: ',' for CSV, '\\t' for TSV, ';' for files with a decimal comma.",
             },
             ["header"] = new JsonObject
             {
                 ["type"] = "boolean",
-                ["default"] = true,
+                ["default"] = DataLoaderOptions.Default.Header,
                 ["description"] = "Whether the first row holds the column names (each non-empty and unique); without one, columns are named column_0, column_1, ...",
             },
             ["encoding"] = new JsonObject
             {
                 ["type"] = "string",
-                ["enum"] = new JsonArray("utf-8", "latin1", "cp1252"),
-                ["default"] = "utf-8",
-                ["description"] = "The text encoding of the file. Bytes that are not valid in it are rejected with their row.",
+                ["enum"] = new JsonArray([.. TextEncodings.Names.Select(n => JsonValue.Create(n))]),
+                ["default"] = DataLoaderOptions.Default.Encoding,
+                ["description"] = "The text encoding of the file (the aliases utf8, latin-1, iso-8859-1 and windows-1252 are accepted too). Bytes that are not valid in it are rejected with their row.",
             },
             ["decimal"] = new JsonObject
             {
                 ["type"] = "string",
                 ["enum"] = new JsonArray(".", ","),
-                ["default"] = ".",
+                ["default"] = DataLoaderOptions.Default.DecimalPoint.ToString(),
                 ["description"] = "The decimal point of numbers in the file.",
             },
         },
@@ -71,6 +76,10 @@ public static class DataLoaderCatalog
             {
                 ["type"] = new JsonArray("string", "null"),
                 ["minLength"] = 1,
+                [SchemaMessages.ErrorMessageKeyword] = new JsonObject
+                {
+                    ["minLength"] = "{field} must not be empty (omit it when the file is a list of records).",
+                },
                 ["default"] = null,
                 ["description"] = "When the file is an object, the property that holds the list of records; omit it when the file is the list itself.",
             },

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace DashAI.ML.Data;
 
@@ -46,16 +47,15 @@ public sealed record DataLoaderOptions(
 }
 
 /// <summary>
-/// The thesis "params" of a dataset upload, parsed and validated. Task names are recorded here
-/// but checked against the task registry by the caller.
+/// The thesis "params" of a dataset upload, parsed and validated against one JSON Schema (<see cref="ParamsSchema"/>),
+/// whose <c>dataloader_params</c> part is each dataloader's schema as the component registry serves it. Task names
+/// are recorded here but checked against the task registry by the caller.
 /// </summary>
 public sealed class IngestRequest
 {
-    /// <summary>The fields params may hold; any other is refused (a typo would otherwise silently fall back to a default).</summary>
-    public static readonly IReadOnlyList<string> KnownFields =
-        ["task_name", "dataloader", "dataset_name", "outputs_columns", "splits_in_folders", "splits", "dataloader_params"];
+    private const string Root = "params";
 
-    private static readonly string[] KnownSplitSettings = ["train_size", "test_size", "val_size", "seed", "shuffle", "stratify"];
+    private static readonly Lazy<SchemaMessages> Checker = new(() => new SchemaMessages(ParamsSchema(), Root));
 
     public required string TaskName { get; init; }
 
@@ -70,317 +70,264 @@ public sealed class IngestRequest
 
     public DataLoaderOptions LoaderOptions { get; init; } = DataLoaderOptions.Default;
 
+    /// <summary>
+    /// The JSON Schema (draft 2020-12) of params: the single description of what an upload's params may hold. A field
+    /// given as null counts as absent; <c>dataloader_params</c> follows the schema of the chosen dataloader.
+    /// </summary>
+    /// <remarks>Each call returns a fresh object, because a JsonNode can have only one parent.</remarks>
+    public static JsonObject ParamsSchema()
+    {
+        var defaults = SplitOptions.Default;
+        var loaders = DataLoaderCatalog.All;
+        return new JsonObject
+        {
+            ["$schema"] = "https://json-schema.org/draft/2020-12/schema",
+            ["title"] = "Dataset upload params",
+            ["type"] = "object",
+            ["additionalProperties"] = false,
+            ["required"] = new JsonArray("task_name", "dataloader", "dataset_name"),
+            ["properties"] = new JsonObject
+            {
+                ["task_name"] = new JsonObject { ["type"] = "string", ["description"] = "A task from GET /component?select_types=Task." },
+                ["dataloader"] = new JsonObject
+                {
+                    ["type"] = "string",
+                    ["enum"] = new JsonArray([.. loaders.Select(l => JsonValue.Create(l.Name))]),
+                    ["description"] = "The dataloader that reads the file.",
+                },
+                ["dataset_name"] = new JsonObject
+                {
+                    ["type"] = "string",
+                    ["pattern"] = "\\S",
+                    [SchemaMessages.ErrorMessageKeyword] = new JsonObject { ["pattern"] = "{field} must not be empty." },
+                    ["description"] = "The dataset's name (surrounding spaces are trimmed).",
+                },
+                ["outputs_columns"] = new JsonObject
+                {
+                    ["type"] = "array",
+                    ["items"] = new JsonObject { ["type"] = "string", ["minLength"] = 1 },
+                    ["uniqueItems"] = true,
+                    ["default"] = new JsonArray(),
+                    ["description"] = "The label column(s); empty means the last column of the file.",
+                },
+                ["splits_in_folders"] = new JsonObject
+                {
+                    ["type"] = "boolean",
+                    ["const"] = false,
+                    [SchemaMessages.ErrorMessageKeyword] = new JsonObject
+                    {
+                        ["const"] = "{field}: true is not supported; upload a single file and let the service split it.",
+                    },
+                    ["default"] = false,
+                },
+                ["splits"] = new JsonObject
+                {
+                    ["type"] = "object",
+                    ["additionalProperties"] = false,
+                    ["properties"] = new JsonObject
+                    {
+                        ["train_size"] = Proportion(defaults.TrainSize),
+                        ["test_size"] = Proportion(defaults.TestSize),
+                        ["val_size"] = Proportion(defaults.ValSize),
+                        ["seed"] = new JsonObject { ["type"] = "integer", ["minimum"] = int.MinValue, ["maximum"] = int.MaxValue, ["default"] = defaults.Seed },
+                        ["shuffle"] = new JsonObject { ["type"] = "boolean", ["default"] = defaults.Shuffle },
+                        ["stratify"] = new JsonObject { ["type"] = "boolean", ["default"] = defaults.Stratify },
+                    },
+                    ["description"] = "The proportions of the train, validation and test splits (they sum to 1), and how rows are drawn.",
+                },
+                ["dataloader_params"] = new JsonObject { ["type"] = "object", ["description"] = "The parameters of the dataloader: see its schema in GET /component." },
+            },
+            ["allOf"] = new JsonArray([.. loaders.Select(LoaderRule), UnknownLoaderRule(loaders)]),
+        };
+
+        static JsonObject Proportion(double value) => new() { ["type"] = "number", ["minimum"] = 0, ["maximum"] = 1, ["default"] = value };
+
+        // Without a known dataloader, dataloader_params may still only hold fields some dataloader takes (a typo is named).
+        static JsonNode UnknownLoaderRule(IReadOnlyList<DataLoaderInfo> loaders)
+        {
+            var known = new JsonObject();
+            foreach (var name in loaders.SelectMany(l => l.ParameterSchema["properties"]!.AsObject().Select(p => p.Key)).Distinct())
+            {
+                known[name] = true;
+            }
+
+            return new JsonObject
+            {
+                ["if"] = new JsonObject
+                {
+                    ["required"] = new JsonArray("dataloader"),
+                    ["properties"] = new JsonObject { ["dataloader"] = new JsonObject { ["enum"] = new JsonArray([.. loaders.Select(l => JsonValue.Create(l.Name))]) } },
+                },
+                ["else"] = new JsonObject
+                {
+                    ["properties"] = new JsonObject
+                    {
+                        ["dataloader_params"] = new JsonObject { ["title"] = "the parameters of the dataloader", ["additionalProperties"] = false, ["properties"] = known },
+                    },
+                },
+            };
+        }
+
+        static JsonNode LoaderRule(DataLoaderInfo loader)
+        {
+            var parameters = loader.ParameterSchema;
+            parameters.Remove("$schema");
+            parameters["title"] = $"the parameters of {loader.Name}";
+            return new JsonObject
+            {
+                ["if"] = new JsonObject
+                {
+                    ["required"] = new JsonArray("dataloader"),
+                    ["properties"] = new JsonObject { ["dataloader"] = new JsonObject { ["const"] = loader.Name } },
+                },
+                ["then"] = new JsonObject { ["properties"] = new JsonObject { ["dataloader_params"] = parameters } },
+            };
+        }
+    }
+
     /// <summary>Parses the thesis params JSON; throws <see cref="InvalidInputException"/> naming every problem.</summary>
     public static IngestRequest Parse(string paramsJson)
     {
         ArgumentNullException.ThrowIfNull(paramsJson);
-        JsonDocument document;
+        JsonNode? root;
         try
         {
-            document = JsonDocument.Parse(paramsJson);
+            root = JsonNode.Parse(paramsJson, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException ex)
         {
             throw new InvalidInputException($"params is not valid JSON: {ex.Message}", ex);
         }
 
-        using (document)
+        if (root is not JsonObject parameters)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new InvalidInputException("params must be a JSON object.");
-            }
-
-            if (StrictJson.FindDuplicateKey(paramsJson) is { } duplicate)
-            {
-                throw new InvalidInputException($"params gives the field '{duplicate}' more than once.");
-            }
-
-            var root = document.RootElement;
-            var errors = StrictJson.UnknownKeys(root.EnumerateObject().Select(p => p.Name), KnownFields, "params");
-            var taskName = RequiredString(root, "task_name", errors);
-            var datasetName = RequiredString(root, "dataset_name", errors)?.Trim();
-            var dataLoader = RequiredString(root, "dataloader", errors);
-            if (dataLoader is not null && dataLoader != DataLoaderCatalog.Csv && dataLoader != DataLoaderCatalog.Json)
-            {
-                errors.Add($"dataloader '{dataLoader}' is not supported; use {DataLoaderCatalog.Csv} or {DataLoaderCatalog.Json}.");
-            }
-
-            if (datasetName is { Length: 0 })
-            {
-                errors.Add("dataset_name must not be empty.");
-            }
-
-            var outputs = ParseOutputColumns(root, errors);
-
-            if (root.TryGetProperty("splits_in_folders", out var inFolders))
-            {
-                if (inFolders.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
-                {
-                    errors.Add("splits_in_folders must be true or false.");
-                }
-                else if (inFolders.ValueKind == JsonValueKind.True)
-                {
-                    errors.Add("splits_in_folders: true is not supported; upload a single file and let the service split it.");
-                }
-            }
-
-            var splits = ParseSplits(root, errors);
-            var loaderOptions = ParseLoaderOptions(root, dataLoader, errors);
-
-            if (errors.Count > 0)
-            {
-                throw new InvalidInputException(errors);
-            }
-
-            return new IngestRequest
-            {
-                TaskName = taskName!,
-                DataLoader = dataLoader!,
-                DatasetName = datasetName!,
-                OutputColumns = outputs,
-                Splits = splits,
-                LoaderOptions = loaderOptions,
-            };
+            throw new InvalidInputException("params must be a JSON object.");
         }
+
+        if (StrictJson.FindDuplicateKey(paramsJson) is { } duplicate)
+        {
+            throw new InvalidInputException($"params gives the field '{duplicate}' more than once.");
+        }
+
+        Normalize(parameters);
+        var errors = Checker.Value.Check(parameters);
+        if (errors.Count > 0)
+        {
+            throw new InvalidInputException(errors);
+        }
+
+        var request = Bind(parameters);
+        errors.AddRange(request.CrossFieldProblems());
+        if (errors.Count > 0)
+        {
+            throw new InvalidInputException(errors);
+        }
+
+        return request;
     }
 
-    /// <summary>Every problem a directly constructed request has (Parse already guarantees none).</summary>
+    /// <summary>Every problem a directly constructed request has (Parse already guarantees none), by the same schema.</summary>
     public IReadOnlyList<string> Validate()
     {
-        var errors = new List<string>(Splits.Validate());
-        if (DataLoader != DataLoaderCatalog.Csv && DataLoader != DataLoaderCatalog.Json)
-        {
-            errors.Add($"dataloader '{DataLoader}' is not supported; use {DataLoaderCatalog.Csv} or {DataLoaderCatalog.Json}.");
-        }
-
-        if (string.IsNullOrWhiteSpace(DatasetName))
-        {
-            errors.Add("dataset_name must not be empty.");
-        }
-
-        errors.AddRange(ValidateLoaderOptions(LoaderOptions));
-        return errors;
+        var errors = Checker.Value.Check(ToParams());
+        return errors.Count > 0 ? errors : CrossFieldProblems();
     }
 
-    private static string? RequiredString(JsonElement root, string name, List<string> errors)
+    /// <summary>This request as params JSON.</summary>
+    public JsonObject ToParams() => new()
     {
-        if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        ["task_name"] = TaskName,
+        ["dataloader"] = DataLoader,
+        ["dataset_name"] = DatasetName,
+        ["outputs_columns"] = new JsonArray([.. OutputColumns.Select(c => JsonValue.Create(c))]),
+        ["splits"] = new JsonObject
         {
-            errors.Add($"{name} is required.");
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            errors.Add($"{name} must be a string.");
-            return null;
-        }
-
-        return value.GetString();
-    }
-
-    private static List<string> ParseOutputColumns(JsonElement root, List<string> errors)
-    {
-        var outputs = new List<string>();
-        if (!root.TryGetProperty("outputs_columns", out var element) || element.ValueKind == JsonValueKind.Null)
-        {
-            return outputs;
-        }
-
-        if (element.ValueKind != JsonValueKind.Array)
-        {
-            errors.Add("outputs_columns must be a list of column names.");
-            return outputs;
-        }
-
-        foreach (var item in element.EnumerateArray())
-        {
-            if (item.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(item.GetString()))
+            ["train_size"] = Splits.TrainSize,
+            ["test_size"] = Splits.TestSize,
+            ["val_size"] = Splits.ValSize,
+            ["seed"] = Splits.Seed,
+            ["shuffle"] = Splits.Shuffle,
+            ["stratify"] = Splits.Stratify,
+        },
+        ["dataloader_params"] = DataLoader == DataLoaderCatalog.Json
+            ? new JsonObject { ["data_key"] = LoaderOptions.DataKey }
+            : new JsonObject
             {
-                errors.Add("outputs_columns must contain only non-empty column names.");
-                return [];
-            }
+                ["separator"] = LoaderOptions.Separator.ToString(),
+                ["header"] = LoaderOptions.Header,
+                ["encoding"] = LoaderOptions.Encoding,
+                ["decimal"] = LoaderOptions.DecimalPoint.ToString(),
+            },
+    };
 
-            var name = item.GetString()!;
-            if (outputs.Contains(name))
+    /// <summary>
+    /// A field given as null means "use the default" (the thesis client sends nulls), so it is dropped before the
+    /// schema sees it; an encoding alias (utf8, windows-1252, ...) becomes the canonical name the schema lists.
+    /// </summary>
+    private static void Normalize(JsonObject parameters)
+    {
+        DropNulls(parameters);
+        foreach (var key in new[] { "splits", "dataloader_params" })
+        {
+            if (parameters[key] is JsonObject nested)
             {
-                errors.Add($"outputs_columns names '{name}' twice.");
-                continue;
+                DropNulls(nested);
             }
-
-            outputs.Add(name);
         }
 
-        return outputs;
+        if (parameters["dataloader_params"] is JsonObject loader && loader["encoding"] is JsonValue encoding
+            && encoding.GetValueKind() == JsonValueKind.String && TextEncodings.CanonicalName(encoding.GetValue<string>()) is { } canonical)
+        {
+            loader["encoding"] = canonical;
+        }
+
+        static void DropNulls(JsonObject node)
+        {
+            foreach (var key in node.Where(p => p.Value is null).Select(p => p.Key).ToList())
+            {
+                node.Remove(key);
+            }
+        }
     }
 
-    private static SplitOptions ParseSplits(JsonElement root, List<string> errors)
+    /// <summary>Reads a params object the schema has accepted; absent fields take the defaults the schema states.</summary>
+    private static IngestRequest Bind(JsonObject parameters)
     {
+        var splits = parameters["splits"] as JsonObject ?? [];
+        var loader = parameters["dataloader_params"] as JsonObject ?? [];
         var defaults = SplitOptions.Default;
-        if (!root.TryGetProperty("splits", out var splits) || splits.ValueKind == JsonValueKind.Null)
+        var loaderDefaults = DataLoaderOptions.Default;
+        return new IngestRequest
         {
-            return defaults;
-        }
-
-        if (splits.ValueKind != JsonValueKind.Object)
-        {
-            errors.Add("splits must be an object.");
-            return defaults;
-        }
-
-        var before = errors.Count;
-        errors.AddRange(StrictJson.UnknownKeys(splits.EnumerateObject().Select(p => p.Name), KnownSplitSettings, "params", "splits."));
-
-        var result = new SplitOptions(
-            Number(splits, "train_size", defaults.TrainSize, errors),
-            Number(splits, "test_size", defaults.TestSize, errors),
-            Number(splits, "val_size", defaults.ValSize, errors),
-            Seed(splits, defaults.Seed, errors),
-            Bool(splits, "shuffle", "splits.", defaults.Shuffle, errors),
-            Bool(splits, "stratify", "splits.", defaults.Stratify, errors));
-        if (errors.Count == before)
-        {
-            errors.AddRange(result.Validate());
-        }
-
-        return result;
+            TaskName = parameters["task_name"]!.GetValue<string>(),
+            DataLoader = parameters["dataloader"]!.GetValue<string>(),
+            DatasetName = parameters["dataset_name"]!.GetValue<string>().Trim(),
+            OutputColumns = [.. (parameters["outputs_columns"] as JsonArray ?? []).Select(c => c!.GetValue<string>())],
+            Splits = new SplitOptions(
+                Number(splits["train_size"]) ?? defaults.TrainSize,
+                Number(splits["test_size"]) ?? defaults.TestSize,
+                Number(splits["val_size"]) ?? defaults.ValSize,
+                Number(splits["seed"]) is { } seed ? (int)seed : defaults.Seed,
+                splits["shuffle"]?.GetValue<bool>() ?? defaults.Shuffle,
+                splits["stratify"]?.GetValue<bool>() ?? defaults.Stratify),
+            LoaderOptions = new DataLoaderOptions(
+                Separator: loader["separator"]?.GetValue<string>()[0] ?? loaderDefaults.Separator,
+                Header: loader["header"]?.GetValue<bool>() ?? loaderDefaults.Header,
+                Encoding: loader["encoding"]?.GetValue<string>() ?? loaderDefaults.Encoding,
+                DecimalPoint: loader["decimal"]?.GetValue<string>()[0] ?? loaderDefaults.DecimalPoint,
+                DataKey: loader["data_key"]?.GetValue<string>()),
+        };
     }
 
-    private static double Number(JsonElement parent, string name, double fallback, List<string> errors)
+    private static double? Number(JsonNode? node) => node is null ? null : SchemaMessages.Number(node);
+
+    /// <summary>The rules that relate two fields, which the schema cannot state.</summary>
+    private List<string> CrossFieldProblems()
     {
-        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        var errors = new List<string>(Splits.Validate());
+        if (LoaderOptions.Separator == LoaderOptions.DecimalPoint)
         {
-            return fallback;
-        }
-
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number))
-        {
-            errors.Add($"splits.{name} must be a number between 0 and 1.");
-            return fallback;
-        }
-
-        return number;
-    }
-
-    private static int Seed(JsonElement parent, int fallback, List<string> errors)
-    {
-        if (!parent.TryGetProperty("seed", out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return fallback;
-        }
-
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var seed))
-        {
-            errors.Add("splits.seed must be a whole number that fits in 32 bits.");
-            return fallback;
-        }
-
-        return seed;
-    }
-
-    private static bool Bool(JsonElement parent, string name, string prefix, bool fallback, List<string> errors)
-    {
-        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return fallback;
-        }
-
-        if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-        {
-            errors.Add($"{prefix}{name} must be true or false.");
-            return fallback;
-        }
-
-        return value.GetBoolean();
-    }
-
-    private static DataLoaderOptions ParseLoaderOptions(JsonElement root, string? dataLoader, List<string> errors)
-    {
-        var options = DataLoaderOptions.Default;
-        if (!root.TryGetProperty("dataloader_params", out var parameters) || parameters.ValueKind == JsonValueKind.Null)
-        {
-            return options;
-        }
-
-        if (parameters.ValueKind != JsonValueKind.Object)
-        {
-            errors.Add("dataloader_params must be an object.");
-            return options;
-        }
-
-        string[] known = dataLoader == DataLoaderCatalog.Json ? ["data_key"] : ["separator", "header", "encoding", "decimal"];
-        errors.AddRange(StrictJson.UnknownKeys(parameters.EnumerateObject().Select(p => p.Name), known, $"the parameters of {dataLoader ?? "the dataloader"}", "dataloader_params."));
-
-        var before = errors.Count;
-        options = new DataLoaderOptions(
-            Separator: SingleChar(parameters, "separator", options.Separator, errors),
-            Header: Bool(parameters, "header", "dataloader_params.", options.Header, errors),
-            Encoding: OptionalString(parameters, "encoding", errors) ?? options.Encoding,
-            DecimalPoint: SingleChar(parameters, "decimal", options.DecimalPoint, errors),
-            DataKey: OptionalString(parameters, "data_key", errors));
-        if (errors.Count == before)
-        {
-            errors.AddRange(ValidateLoaderOptions(options));
-        }
-
-        return options;
-    }
-
-    private static string? OptionalString(JsonElement parent, string name, List<string> errors)
-    {
-        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            errors.Add($"dataloader_params.{name} must be a string.");
-            return null;
-        }
-
-        return value.GetString();
-    }
-
-    private static char SingleChar(JsonElement parent, string name, char fallback, List<string> errors)
-    {
-        var text = OptionalString(parent, name, errors);
-        if (text is null)
-        {
-            return fallback;
-        }
-
-        if (text.Length != 1)
-        {
-            errors.Add($"dataloader_params.{name} must be a single character (got '{text}').");
-            return fallback;
-        }
-
-        return text[0];
-    }
-
-    private static List<string> ValidateLoaderOptions(DataLoaderOptions options)
-    {
-        var errors = new List<string>();
-        if (options.Separator is '"' or '\r' or '\n' || char.IsLetterOrDigit(options.Separator) || options.Separator == options.DecimalPoint)
-        {
-            errors.Add($"dataloader_params.separator '{options.Separator}' cannot be used (not a quote, line break, letter, digit or the decimal point).");
-        }
-
-        if (options.DecimalPoint is not ('.' or ','))
-        {
-            errors.Add($"dataloader_params.decimal must be '.' or ',' (got '{options.DecimalPoint}').");
-        }
-
-        if (!TextEncodings.IsSupported(options.Encoding))
-        {
-            errors.Add($"dataloader_params.encoding '{options.Encoding}' is not supported; use one of {string.Join(", ", TextEncodings.Names)}.");
-        }
-
-        if (options.DataKey is { Length: 0 })
-        {
-            errors.Add("dataloader_params.data_key must not be empty (omit it when the file is a list of records).");
+            errors.Add($"dataloader_params.separator '{LoaderOptions.Separator}' cannot be used (not a quote, line break, letter, digit or the decimal point).");
         }
 
         return errors;

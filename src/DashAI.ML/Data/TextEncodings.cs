@@ -16,7 +16,8 @@ public static class TextEncodings
 
     public static IReadOnlyList<string> Names { get; } = [Utf8, Latin1, Cp1252];
 
-    public static bool IsSupported(string name) => Canonical(name) is not null;
+    /// <summary>The name <see cref="Names"/> lists for an accepted name or alias (case and spaces aside), or null.</summary>
+    public static string? CanonicalName(string name) => Canonical(name);
 
     /// <summary>A decoder that throws <see cref="DecoderFallbackException"/> on undecodable bytes.</summary>
     /// <remarks>

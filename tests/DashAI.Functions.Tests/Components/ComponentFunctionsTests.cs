@@ -13,7 +13,7 @@ public sealed class ComponentFunctionsTests : IAsyncLifetime
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
     private Task<TestResponse> List(string query) =>
-        _app.Invoke(_app.Request("GET", query: query), (r, _) => Task.FromResult(_functions.List(r)));
+        _app.Invoke(_app.Request("GET", query: query), (r, ct) => _functions.List(r, ct));
 
     private static List<string> Names(TestResponse response) => response.Json.AsArray().Select(c => c!["name"]!.GetValue<string>()).ToList();
 

@@ -53,20 +53,11 @@ public static class AppConfiguration
 
     public static string ToConfigurationKey(string settingName) => settingName.Replace("__", ":", StringComparison.Ordinal);
 
-    /// <summary>App settings set by the deployment template, from every Bicep file under infra/.</summary>
-    public static IReadOnlyDictionary<string, string> BicepAppSettings()
-    {
-        var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var file in BicepFiles())
-        {
-            foreach (var (key, value) in BicepSource.Load(file).AppSettings())
-            {
-                Assert.True(settings.TryAdd(key, value), $"App setting '{key}' is set in more than one place.");
-            }
-        }
+    /// <summary>infra/main.bicep compiled to ARM JSON, its modules nested in it.</summary>
+    public static ArmTemplate MainTemplate() => ArmTemplate.Load(Path.Combine(RepoPaths.Root, "infra", "main.bicep"));
 
-        return settings;
-    }
+    /// <summary>App settings set by the deployment template (main.bicep and its modules), values as ARM holds them.</summary>
+    public static IReadOnlyDictionary<string, string> BicepAppSettings() => MainTemplate().AppSettings();
 
     public static IEnumerable<string> BicepFiles()
     {

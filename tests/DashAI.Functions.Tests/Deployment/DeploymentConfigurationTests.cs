@@ -55,12 +55,11 @@ public sealed class DeploymentConfigurationTests
 
         Assert.All(AppConfiguration.IdentityConnectionKeys, k => Assert.True(bicep.ContainsKey(k), $"Bicep does not set {k}."));
         Assert.All(AppConfiguration.HostOnlyKeys, k => Assert.True(bicep.ContainsKey(k), $"Bicep does not set {k}."));
-        Assert.Equal("'managedidentity'", bicep[$"{StorageClients.ConnectionName}__credential"]);
+        Assert.Equal("managedidentity", bicep[$"{StorageClients.ConnectionName}__credential"]);
         Assert.False(bicep.ContainsKey(StorageClients.ConnectionName), "A storage connection string would carry the account key.");
         Assert.Contains("Authorization=AAD", bicep["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"], StringComparison.Ordinal);
-        foreach (var file in AppConfiguration.BicepFiles())
+        foreach (var text in AppConfiguration.BicepFiles().Select(File.ReadAllText).Append(AppConfiguration.MainTemplate().Root.ToJsonString()))
         {
-            var text = File.ReadAllText(file);
             Assert.All(SecretBearingFragments, f => Assert.DoesNotContain(f, text, StringComparison.OrdinalIgnoreCase));
         }
     }
@@ -116,7 +115,7 @@ public sealed class DeploymentConfigurationTests
     [Fact]
     public void ParametersFileGivesEveryRequiredParameterOfMainBicepAndNoOther()
     {
-        var parameters = BicepSource.Load(Path.Combine(RepoPaths.Root, "infra", "main.bicep")).Parameters();
+        var parameters = AppConfiguration.MainTemplate().Parameters();
         using var file = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "main.parameters.json")));
         var given = file.RootElement.GetProperty("parameters").EnumerateObject().Select(p => p.Name).ToList();
 
@@ -129,21 +128,25 @@ public sealed class DeploymentConfigurationTests
     public void TrainingReadsTheInstanceMemoryThePlanIsGiven()
     {
         var key = AppConfiguration.ToSettingName("DashAI:Training:InstanceMemoryMB");
-        var api = File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "app", "api.bicep"));
+        var main = AppConfiguration.MainTemplate();
+        var site = main.AllResources().Single(r => (string?)r["type"] == "Microsoft.Web/sites");
+        var api = main.Root["resources"]!["api"]!;
 
         Assert.Contains(key, AppConfiguration.KeysTheAppReads());
-        Assert.Equal("string(instanceMemoryMB)", AppConfiguration.BicepAppSettings()[key]);
-        Assert.Matches(@"scaleAndConcurrency:\s*\{[^}]*instanceMemoryMB:\s*instanceMemoryMB", api);
-        Assert.Contains(BicepSource.Load(Path.Combine(RepoPaths.Root, "infra", "main.bicep")).Parameters(), p => p.Name == "instanceMemoryMB" && p.HasDefault);
+        Assert.Equal("[string(parameters('instanceMemoryMB'))]", AppConfiguration.BicepAppSettings()[key]);
+        Assert.Equal("[parameters('instanceMemoryMB')]", (string?)site["properties"]!["functionAppConfig"]!["scaleAndConcurrency"]!["instanceMemoryMB"]);
+        Assert.Equal("[parameters('instanceMemoryMB')]", (string?)api["properties"]!["parameters"]!["instanceMemoryMB"]!["value"]);
+        Assert.Contains(main.Parameters(), p => p.Name == "instanceMemoryMB" && p.HasDefault);
     }
 
     [Fact]
     public void BicepCreatesTheTrainingQueueAndItsPoisonQueue()
     {
-        var literals = AppConfiguration.BicepFiles().SelectMany(f => BicepSource.Load(f).StringLiterals()).ToHashSet(StringComparer.Ordinal);
+        var literals = AppConfiguration.MainTemplate().StringLiterals().ToHashSet(StringComparer.Ordinal);
 
         Assert.Contains(StorageNames.TrainingQueue, literals);
         Assert.Contains(StorageNames.TrainingPoisonQueue, literals);
+        Assert.Contains(AppConfiguration.MainTemplate().AllResources(), r => (string?)r["type"] == "Microsoft.Storage/storageAccounts/queueServices/queues");
     }
 
     private static bool SameSequence(object? a, object? b) =>
