@@ -16,8 +16,8 @@ public sealed class ExplainerComponentTests : IAsyncLifetime
     {
         var functions = new ComponentFunctions();
 
-        var all = (await _app.Invoke(_app.Request("GET", query: "select_types=Explainer"), (r, _) => Task.FromResult(functions.List(r)))).AssertStatus(200).Json.AsArray();
-        var regression = (await _app.Invoke(_app.Request("GET", query: "select_types=Explainer&related_component=RegressionTask"), (r, _) => Task.FromResult(functions.List(r)))).AssertStatus(200).Json.AsArray();
+        var all = (await _app.Invoke(_app.Request("GET", query: "select_types=Explainer"), (r, ct) => functions.List(r, ct))).AssertStatus(200).Json.AsArray();
+        var regression = (await _app.Invoke(_app.Request("GET", query: "select_types=Explainer&related_component=RegressionTask"), (r, ct) => functions.List(r, ct))).AssertStatus(200).Json.AsArray();
 
         Assert.Equal(["PermutationFeatureImportance", "PartialDependence", "FeatureContributions"], all.Select(c => c!["name"]!.GetValue<string>()));
         Assert.All(all, c => Assert.Equal("Explainer", c!["type"]!.GetValue<string>()));
