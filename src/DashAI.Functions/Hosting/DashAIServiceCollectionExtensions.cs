@@ -50,6 +50,9 @@ public static class DashAIServiceCollectionExtensions
         services.AddOptions<DashAI.Functions.Predictions.PredictionOptions>().BindConfiguration(DashAI.Functions.Predictions.PredictionOptions.SectionName);
         services.AddSingleton<DashAI.Functions.Predictions.PredictionModels>();
         services.AddSingleton<DashAI.Functions.Jobs.IJobHandler, DashAI.Functions.Predictions.PredictionJobHandler>();
+        // Explainers (issue 15): job type 2 on the shared worker; their files go with their run.
+        services.AddSingleton<DashAI.Functions.Jobs.IJobHandler, DashAI.Functions.Explainers.ExplainJobHandler>();
+        services.AddSingleton<DashAI.Functions.Explainers.ExplainerFiles>();
 
         services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         services.AddDashAITelemetry(configuration);

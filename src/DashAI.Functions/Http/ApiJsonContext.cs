@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using DashAI.Functions.Components;
 using DashAI.Functions.Datasets;
 using DashAI.Functions.Experiments;
+using DashAI.Functions.Explainers;
 using DashAI.Functions.Jobs;
 using DashAI.Functions.Runs;
 
@@ -30,4 +31,7 @@ namespace DashAI.Functions.Http;
 [JsonSerializable(typeof(Dictionary<string, long>))]
 [JsonSerializable(typeof(Dictionary<string, double?>))]
 [JsonSerializable(typeof(DatasetSplits))]
+[JsonSerializable(typeof(ExplainerDto))]
+[JsonSerializable(typeof(IEnumerable<ExplainerDto>))]
+[JsonSerializable(typeof(List<LeaderboardEntryDto>))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,3 +1,4 @@
+using DashAI.Functions.Explainers;
 using DashAI.Functions.Runs;
 
 namespace DashAI.Functions.Jobs;
@@ -22,6 +23,22 @@ public enum RunEvent
 
     /// <summary>Its parameters changed: earlier results no longer describe it.</summary>
     Reset,
+}
+
+/// <summary>What happens to an explainer (its job runs it once; it is never queued again).</summary>
+public enum ExplainerEvent
+{
+    /// <summary>An attempt claimed its job and starts (or restarts after a dead attempt).</summary>
+    Start,
+
+    /// <summary>Its result and plots are stored.</summary>
+    Finish,
+
+    /// <summary>It cannot run (bad parameters for the data, the run or dataset gone, a poisoned message).</summary>
+    Fail,
+
+    /// <summary>Its job was cancelled.</summary>
+    Cancel,
 }
 
 /// <summary>What happens to a job.</summary>
@@ -120,6 +137,24 @@ public static class Lifecycle
 
     public static string Next(string from, PredictionEvent what) =>
         PredictionTransitions.TryGetValue((from, what), out var to) ? to : throw new RefusedTransitionException("prediction", from, Verb(what));
+    public static IReadOnlyDictionary<(ExplainerStatus From, ExplainerEvent Event), ExplainerStatus> ExplainerTransitions { get; } =
+        new Dictionary<(ExplainerStatus, ExplainerEvent), ExplainerStatus>
+        {
+            [(ExplainerStatus.Queued, ExplainerEvent.Start)] = ExplainerStatus.Started,
+            [(ExplainerStatus.Started, ExplainerEvent.Start)] = ExplainerStatus.Started,
+            [(ExplainerStatus.Started, ExplainerEvent.Finish)] = ExplainerStatus.Finished,
+            [(ExplainerStatus.Queued, ExplainerEvent.Fail)] = ExplainerStatus.Error,
+            [(ExplainerStatus.Started, ExplainerEvent.Fail)] = ExplainerStatus.Error,
+            [(ExplainerStatus.Queued, ExplainerEvent.Cancel)] = ExplainerStatus.Cancelled,
+            [(ExplainerStatus.Started, ExplainerEvent.Cancel)] = ExplainerStatus.Cancelled,
+        };
+
+    public static bool Allows(ExplainerStatus from, ExplainerEvent what) => ExplainerTransitions.ContainsKey((from, what));
+
+    public static ExplainerStatus Next(ExplainerStatus from, ExplainerEvent what) =>
+        ExplainerTransitions.TryGetValue((from, what), out var to)
+            ? to
+            : throw new RefusedTransitionException("explainer", from.ToString().ToLowerInvariant(), what.ToString().ToLowerInvariant());
 
     public static bool Allows(RunStatus from, RunEvent what) => RunTransitions.ContainsKey((from, what));
 

@@ -24,12 +24,15 @@ public sealed class CapturedRunFiles
 /// <c>artifacts/{run_id}/</c> (results too large for a table property). The one place that names
 /// the model and deletes a run's files.
 /// </summary>
-public sealed partial class RunFiles(Stores stores, ILogger<RunFiles> logger)
+public sealed partial class RunFiles(Stores stores, DashAI.Functions.Explainers.ExplainerFiles explainers, ILogger<RunFiles> logger)
 {
     /// <summary>The model's blob name in the models container; fixed, so a retried training overwrites it.</summary>
     public static string ModelBlobName(long runId) => $"{runId}/model.zip";
 
-    /// <summary>Deletes the run if its ETag still matches, then every file under its id (ids are never reused).</summary>
+    /// <summary>
+    /// Deletes the run if its ETag still matches, then every file under its id (ids are never reused) and its
+    /// explainers with their files.
+    /// </summary>
     public async Task DeleteRunAndFilesAsync(RunEntity run, ETag ifMatch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -38,6 +41,8 @@ public sealed partial class RunFiles(Stores stores, ILogger<RunFiles> logger)
         {
             await stores.Storage.DeleteBlobsAsync(container, Prefix(run.Id), cancellationToken);
         }
+
+        await explainers.DeleteForRunAsync(run.Id, cancellationToken);
     }
 
     /// <summary>

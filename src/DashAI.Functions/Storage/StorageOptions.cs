@@ -24,6 +24,7 @@ public sealed class StorageNames(string prefix)
     public string RunsTable { get; } = Table(prefix, "runs");
     public string JobsTable { get; } = Table(prefix, "jobs");
     public string PredictionsTable { get; } = Table(prefix, "predictions");
+    public string ExplainersTable { get; } = Table(prefix, "explainers");
     public string DatasetsContainer { get; } = prefix.ToLowerInvariant() + "datasets";
     public string ModelsContainer { get; } = prefix.ToLowerInvariant() + "models";
     public string ArtifactsContainer { get; } = prefix.ToLowerInvariant() + "artifacts";

@@ -24,4 +24,6 @@ public sealed class Stores(StorageContext storage, TimeProvider time)
 
     public EntityStore<DashAI.Functions.Predictions.PredictionEntity> Predictions { get; } =
         new(storage, storage.Names.PredictionsTable, "Prediction", time);
+    public EntityStore<DashAI.Functions.Explainers.ExplainerEntity> Explainers { get; } =
+        new(storage, storage.Names.ExplainersTable, "Explainer", time);
 }

@@ -44,4 +44,9 @@ public static class DashAITelemetry
 
     public static void RecordPredictionEnded(string status, string? errorKind) =>
         PredictionsEnded.Add(1, new KeyValuePair<string, object?>(Status, status), new KeyValuePair<string, object?>(ErrorKind, errorKind ?? "none"));
+    /// <summary>Explainer attempts that ended, by final status (finished, error, cancelled) and error kind.</summary>
+    public static readonly Counter<long> ExplainersEnded = Meter.CreateCounter<long>("dashai.explainers.ended", "{explainer}", "Explainers that reached a final status");
+
+    public static void RecordExplainerEnded(string status, string? errorKind) =>
+        ExplainersEnded.Add(1, new KeyValuePair<string, object?>(Status, status), new KeyValuePair<string, object?>(ErrorKind, errorKind ?? "none"));
 }

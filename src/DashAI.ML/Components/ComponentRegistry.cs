@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DashAI.ML.Data;
+using DashAI.ML.Explainers;
 using DashAI.ML.Metrics;
 using DashAI.ML.Models;
 using DashAI.ML.Parameters;
@@ -14,6 +15,7 @@ public enum ComponentType
     Model,
     Metric,
     DataLoader,
+    Explainer,
 }
 
 /// <summary>
@@ -32,13 +34,14 @@ public sealed record ComponentInfo(
 /// <summary>Lists, finds and validates against the components DashAI knows.</summary>
 public static class ComponentRegistry
 {
-    /// <summary>Every component, tasks first, then models, metrics and dataloaders, in catalog order.</summary>
+    /// <summary>Every component, tasks first, then models, metrics, dataloaders and explainers, in catalog order.</summary>
     public static IReadOnlyList<ComponentInfo> All() =>
     [
         .. TaskCatalog.All.Select(t => new ComponentInfo(t.Name, ComponentType.Task, t.Description, ParameterSchema.Empty(), [])),
         .. ModelCatalog.All.Select(m => new ComponentInfo(m.Name, ComponentType.Model, m.Description, m.ParameterSchema, m.CompatibleTasks)),
         .. MetricCatalog.All.Select(m => new ComponentInfo(m.Name, ComponentType.Metric, m.Description, ParameterSchema.Empty(), m.CompatibleTasks, m.Direction)),
         .. DataLoaderCatalog.All.Select(d => new ComponentInfo(d.Name, ComponentType.DataLoader, d.Description, (JsonObject)d.ParameterSchema.DeepClone(), [])),
+        .. ExplainerCatalog.All.Select(e => new ComponentInfo(e.Name, ComponentType.Explainer, e.Description, e.ParameterSchema, e.CompatibleTasks)),
     ];
 
     /// <summary>The component with this exact name, or null (the API answers 404).</summary>
@@ -47,7 +50,7 @@ public static class ComponentRegistry
     /// <summary>
     /// Components of the given types (all when none given) related to <paramref name="relatedComponent"/>
     /// when given: the models and metrics of a task (models with that task's defaults), the tasks of a model or metric.
-    /// Type names are case-sensitive ("Task", "Model", "Metric", "DataLoader"); an unknown type or
+    /// Type names are case-sensitive ("Task", "Model", "Metric", "DataLoader", "Explainer"); an unknown type or
     /// related component throws <see cref="InvalidInputException"/>.
     /// </summary>
     public static IReadOnlyList<ComponentInfo> List(IEnumerable<string>? types = null, string? relatedComponent = null)
@@ -88,10 +91,12 @@ public static class ComponentRegistry
                 .Where(c => related is null
                     || c.CompatibleTasks.Contains(related.Name, StringComparer.Ordinal)
                     || related.CompatibleTasks.Contains(c.Name, StringComparer.Ordinal))
-                // Listed for a task, a model shows the defaults a run of that task gets.
+                // Listed for a task, a model or explainer shows the defaults a run of that task gets.
                 .Select(c => related?.Type == ComponentType.Task && c.Type == ComponentType.Model
                     ? c with { ParameterSchema = ModelCatalog.Find(c.Name)!.ParameterSchemaFor(related.Name) }
-                    : c),
+                    : related?.Type == ComponentType.Task && c.Type == ComponentType.Explainer
+                        ? c with { ParameterSchema = ExplainerCatalog.Find(c.Name)!.ParameterSchemaFor(related.Name) }
+                        : c),
         ];
     }
 

@@ -104,4 +104,53 @@ public static class ParameterSchema
             ["enum"] = allowed,
         });
     }
+
+    /// <summary>
+    /// An array of items matching <paramref name="items"/> (a schema without a name, e.g. from <see cref="Item"/>),
+    /// with at most <paramref name="maxItems"/> of them; null allowed when <paramref name="nullable"/> (the explainer
+    /// then chooses).
+    /// </summary>
+    public static (string, JsonObject) Array(
+        string name, JsonNode? defaultValue, JsonObject items, int minItems, int maxItems, string description, bool nullable = false, bool uniqueItems = false)
+    {
+        var schema = new JsonObject
+        {
+            ["type"] = nullable ? new JsonArray("array", "null") : "array",
+            ["description"] = description,
+            ["default"] = defaultValue?.DeepClone(),
+            ["items"] = items,
+            ["minItems"] = minItems,
+            ["maxItems"] = maxItems,
+        };
+        if (uniqueItems)
+        {
+            schema["uniqueItems"] = true;
+        }
+
+        return (name, schema);
+    }
+
+    /// <summary>The schema of an array item or an object value: one or more JSON types, with an optional range.</summary>
+    public static JsonObject Item(string[] types, double? minimum = null, double? maximum = null)
+    {
+        var schema = new JsonObject
+        {
+            ["type"] = types.Length == 1 ? types[0] : new JsonArray([.. types.Select(t => (JsonNode)JsonValue.Create(t)!)]),
+        };
+        if (minimum is { } min)
+        {
+            schema["minimum"] = min;
+        }
+
+        if (maximum is { } max)
+        {
+            schema["maximum"] = max;
+        }
+
+        return schema;
+    }
+
+    /// <summary>An object whose values all match <paramref name="values"/> (any keys).</summary>
+    public static JsonObject Map(JsonObject values) =>
+        new() { ["type"] = "object", ["additionalProperties"] = values };
 }

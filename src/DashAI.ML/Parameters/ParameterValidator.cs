@@ -33,6 +33,14 @@ public static class ParameterValidator
             }
         }
 
+        if (schema["required"] is JsonArray required)
+        {
+            foreach (var name in required.Select(r => r!.GetValue<string>()).Where(r => !parameters.ContainsKey(r)))
+            {
+                errors.Add($"Parameter '{name}' is required for {owner}.");
+            }
+        }
+
         foreach (var (name, node) in properties)
         {
             var propertySchema = (JsonObject)node!;
@@ -106,10 +114,91 @@ public static class ParameterValidator
 
                 normalized = JsonValue.Create(text);
                 return null;
+            case "array":
+                return CheckArray(name, value!.AsArray(), schema, out normalized);
+            case "object":
+                return CheckObject(name, value!.AsObject(), schema, out normalized);
             default:
                 normalized = value!.DeepClone();
                 return null;
         }
+    }
+
+    private static string? CheckArray(string name, JsonArray items, JsonObject schema, out JsonNode? normalized)
+    {
+        normalized = null;
+        if (schema["minItems"] is JsonValue min && items.Count < ReadNumber(min))
+        {
+            return $"Parameter '{name}' must hold at least {min.ToJsonString()} item(s), got {items.Count}.";
+        }
+
+        if (schema["maxItems"] is JsonValue max && items.Count > ReadNumber(max))
+        {
+            return $"Parameter '{name}' must hold at most {max.ToJsonString()} item(s), got {items.Count}.";
+        }
+
+        var result = new JsonArray();
+        for (var i = 0; i < items.Count; i++)
+        {
+            JsonNode? item;
+            if (schema["items"] is JsonObject itemSchema)
+            {
+                var problem = CheckValue($"{name}[{i}]", items[i], itemSchema, out item);
+                if (problem is not null)
+                {
+                    return problem;
+                }
+            }
+            else
+            {
+                item = items[i]?.DeepClone();
+            }
+
+            result.Add(item);
+        }
+
+        if (schema["uniqueItems"] is JsonValue unique && unique.GetValueKind() == JsonValueKind.True)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var item in result)
+            {
+                var text = item?.ToJsonString() ?? "null";
+                if (!seen.Add(text))
+                {
+                    return $"Parameter '{name}' must not repeat an item; {text} is given twice.";
+                }
+            }
+        }
+
+        normalized = result;
+        return null;
+    }
+
+    private static string? CheckObject(string name, JsonObject values, JsonObject schema, out JsonNode? normalized)
+    {
+        normalized = null;
+        var result = new JsonObject();
+        foreach (var (key, value) in values)
+        {
+            JsonNode? checkedValue;
+            if (schema["additionalProperties"] is JsonObject valueSchema)
+            {
+                var problem = CheckValue($"{name}.{key}", value, valueSchema, out checkedValue);
+                if (problem is not null)
+                {
+                    return problem;
+                }
+            }
+            else
+            {
+                checkedValue = value?.DeepClone();
+            }
+
+            result[key] = checkedValue;
+        }
+
+        normalized = result;
+        return null;
     }
 
     private static bool Matches(string type, JsonValueKind kind, JsonNode? value) => type switch
@@ -119,6 +208,8 @@ public static class ParameterValidator
         "string" => kind == JsonValueKind.String,
         "number" => kind == JsonValueKind.Number && double.IsFinite(ReadNumber(value!)),
         "integer" => kind == JsonValueKind.Number && IsInteger(ReadNumber(value!)),
+        "array" => kind == JsonValueKind.Array,
+        "object" => kind == JsonValueKind.Object,
         _ => false,
     };
 
@@ -159,6 +250,8 @@ public static class ParameterValidator
     private static string Article(string type) => type switch
     {
         "integer" => "an integer",
+        "array" => "an array",
+        "object" => "an object",
         "null" => "null",
         _ => "a " + type,
     };

@@ -123,6 +123,7 @@ public sealed class StorageOutageTests
         "PredictRun" => app.Request("POST", json: new { rows = new[] { new { x = 1 } } }),
         "ListRuns" => app.Request("GET", query: "experiment_id=1"),
         "ListComponents" => app.Request("GET", query: "select_types=Model"),
+        "CreateExplainer" => app.Request("POST", json: new { run_id = 1, explainer_name = "PermutationFeatureImportance" }),
         _ when route.Method is "GET" or "DELETE" => app.Request(route.Method),
         _ => throw new InvalidOperationException($"Add a valid request for {route} to this test."),
     };

@@ -47,6 +47,13 @@ public sealed class FunctionMetadataTests
         { "OpenApiDocument", "get", "openapi.json" },
         { "ApiDocs", "get", "docs" },
         { "ApiDocsAsset", "get", "docs/{file}" },
+        { "CreateExplainer", "post", "explainer" },
+        { "ListExplainers", "get", "explainer" },
+        { "GetExplainer", "get", "explainer/{id}" },
+        { "GetExplainerPlot", "get", "explainer/{id}/plot" },
+        { "DeleteExplainer", "delete", "explainer/{id}" },
+        { "GetLeaderboard", "get", "experiment/{id}/leaderboard" },
+        { "GetLeaderboardPlot", "get", "experiment/{id}/leaderboard/plot" },
     };
 
     private static readonly Lazy<JsonArray> Metadata = new(() =>

@@ -1,0 +1,110 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace DashAI.ML.Explainers;
+
+/// <summary>
+/// Chooses, for virtual row <c>row</c> and input column <c>column</c>, the row of a <see cref="RowTable"/>
+/// whose value that cell takes. Explainers describe "the sample with one column shuffled" or "row x with
+/// some columns taken from a background row" this way, without copying any rows.
+/// </summary>
+internal delegate int CellSource(long row, int column);
+
+/// <summary>
+/// An <see cref="IDataView"/> of the input columns whose cells come from a <see cref="RowTable"/> through a
+/// <see cref="CellSource"/>: what the saved model scores. Only ever read forward by one cursor at a time per view.
+/// </summary>
+internal sealed class MixedRowsView : IDataView
+{
+    private readonly RowTable _table;
+    private readonly long _start;
+    private readonly long _count;
+    private readonly CellSource _source;
+
+    public MixedRowsView(RowTable table, long start, long count, CellSource source)
+    {
+        _table = table;
+        _start = start;
+        _count = count;
+        _source = source;
+        var builder = new DataViewSchema.Builder();
+        for (var c = 0; c < table.Columns.Count; c++)
+        {
+            builder.AddColumn(table.Columns[c].Name, table.IsNumeric(c) ? NumberDataViewType.Single : TextDataViewType.Instance);
+        }
+
+        Schema = builder.ToSchema();
+    }
+
+    public bool CanShuffle => false;
+
+    public DataViewSchema Schema { get; }
+
+    public long? GetRowCount() => _count;
+
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+        new Cursor(this, columnsNeeded);
+
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+        [GetRowCursor(columnsNeeded, rand)];
+
+    private sealed class Cursor : DataViewRowCursor
+    {
+        private readonly MixedRowsView _view;
+        private readonly bool[] _active;
+        private long _position = -1;
+
+        public Cursor(MixedRowsView view, IEnumerable<DataViewSchema.Column> columnsNeeded)
+        {
+            _view = view;
+            _active = new bool[view.Schema.Count];
+            foreach (var column in columnsNeeded)
+            {
+                _active[column.Index] = true;
+            }
+        }
+
+        public override long Position => _position;
+
+        public override long Batch => 0;
+
+        public override DataViewSchema Schema => _view.Schema;
+
+        public override bool IsColumnActive(DataViewSchema.Column column) => _active[column.Index];
+
+        public override bool MoveNext()
+        {
+            if (_position + 1 >= _view._count)
+            {
+                _position = _view._count;
+                return false;
+            }
+
+            _position++;
+            return true;
+        }
+
+        public override ValueGetter<DataViewRowId> GetIdGetter() =>
+            (ref DataViewRowId id) => id = new DataViewRowId((ulong)(_view._start + _position), 0);
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            var index = column.Index;
+            var table = _view._table;
+            var source = _view._source;
+            var start = _view._start;
+            if (table.IsNumeric(index))
+            {
+                var numbers = table.Numbers(index);
+                ValueGetter<float> getter = (ref float value) => value = numbers[source(start + _position, index)];
+                return getter as ValueGetter<TValue>
+                    ?? throw new InvalidOperationException($"Column '{column.Name}' holds numbers, not {typeof(TValue).Name}.");
+            }
+
+            var texts = table.Texts(index);
+            ValueGetter<ReadOnlyMemory<char>> textGetter = (ref ReadOnlyMemory<char> value) => value = texts[source(start + _position, index)];
+            return textGetter as ValueGetter<TValue>
+                ?? throw new InvalidOperationException($"Column '{column.Name}' holds text, not {typeof(TValue).Name}.");
+        }
+    }
+}
