@@ -5,6 +5,7 @@ return args.FirstOrDefault() switch
     "train" => DashAI.Benchmarks.TrainCommand.Run(args[1..]),
     "queue-latency" => await DashAI.Benchmarks.QueueLatencyCommand.RunAsync(args[1..]),
     "list" => await DashAI.Benchmarks.ListCommand.RunAsync(args[1..]),
+    "hpo" => await DashAI.Benchmarks.HpoCommand.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -15,5 +16,6 @@ static int Usage()
     Console.Error.WriteLine("          train --train PATH --test PATH --label COLUMN --task TASK --model NAME [--params JSON] [--seed N]");
     Console.Error.WriteLine("          queue-latency [--runs N] [--idle-ms M]   (needs 'npm ci' for Azurite)");
     Console.Error.WriteLine("          list [--runs N] [--samples K] [--limit L]   (needs 'npm ci' for Azurite)");
+    Console.Error.WriteLine("          hpo --train PATH --validation PATH --test PATH --label COLUMN --task TASK --model NAME --trials N [--sampler TPE|Random] [--seed N] [--space JSON] [--pruning asha|none]");
     return 2;
 }
