@@ -84,7 +84,7 @@ public static class QueueLatencyCommand
     private static async Task PumpAsync(IServiceProvider services, TimeSpan maxPolling, CancellationToken cancellationToken)
     {
         var storage = services.GetRequiredService<StorageContext>();
-        var worker = services.GetRequiredService<TrainingWorker>();
+        var worker = services.GetRequiredService<JobWorker>();
         var queue = storage.Queue(storage.Names.TrainingQueueName);
         var delay = TimeSpan.FromMilliseconds(100);
         while (!cancellationToken.IsCancellationRequested)

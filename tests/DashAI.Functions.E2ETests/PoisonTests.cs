@@ -5,7 +5,7 @@ namespace DashAI.Functions.E2ETests;
 
 /// <summary>
 /// The real app with an instance fault in training only: its temp folder holds a file where training makes its work
-/// folders (TMPDIR/dashai-train), so every training attempt fails with an IOException, as a
+/// folders (TMPDIR/dashai-work), so every training attempt fails with an IOException, as a
 /// failing instance would, while uploads (TMPDIR/dashai-upload-*) still work. The worker must count that as
 /// transient (let go of the run, rethrow) so the queue redelivers, poisons the message after maxDequeueCount, and the
 /// poison handler ends the run in ERROR.
@@ -17,7 +17,7 @@ public sealed class BrokenInstanceFixture : HarnessFixture
     public BrokenInstanceFixture()
         : base("src/DashAI.Functions", "dashai-broken-instance")
     {
-        File.WriteAllText(Path.Combine(_tempDirectory, "dashai-train"), "not a folder");
+        File.WriteAllText(Path.Combine(_tempDirectory, "dashai-work"), "not a folder");
     }
 
     protected override IDictionary<string, string> AppSettings => new Dictionary<string, string>

@@ -42,7 +42,8 @@ public static class DashAIServiceCollectionExtensions
         services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.SectionName)
             .Validate(o => o.HeartbeatSeconds > 0 && o.StaleAfterSeconds > 2 * o.HeartbeatSeconds,
                 "DashAI:Training:StaleAfterSeconds must be more than two heartbeats.");
-        services.AddSingleton<TrainingWorker>();
+        services.AddSingleton<DashAI.Functions.Jobs.JobWorker>();
+        services.AddSingleton<DashAI.Functions.Jobs.IJobHandler, TrainingJobHandler>();
         services.AddSingleton<IRunTrainer, MlNetRunTrainer>();
 
         services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));

@@ -7,6 +7,7 @@ public sealed record JobDto(
     long Id,
     int Type,
     long RunId,
+    long? TargetId,
     [property: ApiValues(typeof(JobStatus))] string Status,
     DateTime Created,
     DateTime LastModified,
@@ -18,6 +19,6 @@ public sealed record JobDto(
     DateTime? Heartbeat)
 {
     public static JobDto From(JobEntity e) => new(
-        e.Id, e.Type, e.RunId, e.Status, e.Created.UtcDateTime, e.LastModified.UtcDateTime, e.Started?.UtcDateTime,
+        e.Id, e.Type, e.RunId, e.TargetId, e.Status, e.Created.UtcDateTime, e.LastModified.UtcDateTime, e.Started?.UtcDateTime,
         e.Finished?.UtcDateTime, e.Attempts, e.Error, e.CancelRequested, e.Heartbeat?.UtcDateTime);
 }

@@ -16,13 +16,23 @@ public static class JobStatus
     public static bool IsActive(string status) => status is Queued or Running;
 }
 
-/// <summary>A training job as stored in the <c>jobs</c> table; one queue message carries its id.</summary>
+/// <summary>A job as stored in the <c>jobs</c> table; one queue message carries its ids (<see cref="JobMessage"/>).</summary>
 public sealed class JobEntity : EntityBase
 {
-    /// <summary>0 = runner (trains a run), as in the thesis.</summary>
+    /// <summary>What the job does: <see cref="JobTypes"/> (0 = runner, trains a run, as in the thesis).</summary>
     public int Type { get; set; }
 
+    /// <summary>The run the job belongs to: the one it trains, or the one whose model it uses.</summary>
     public long RunId { get; set; }
+
+    /// <summary>What the job works on when it is not the run itself: a prediction, an explainer, a trial.</summary>
+    public long? TargetId { get; set; }
+
+    /// <summary>
+    /// Running without an attempt of its own: it waits on jobs it started (a search on its trials), and the last of
+    /// them finishes it. Stale recovery leaves such a job alone; a cancel ends it at once.
+    /// </summary>
+    public bool Waiting { get; set; }
 
     public string Status { get; set; } = JobStatus.Queued;
 
@@ -62,6 +72,7 @@ public sealed class JobEntity : EntityBase
         Error = error ?? Error;
         Finished = now;
         CancelRequested = false;
+        Waiting = false;
         Heartbeat = null;
         return true;
     }

@@ -3,7 +3,6 @@ using DashAI.Functions.Http;
 using DashAI.Functions.OpenApi;
 using DashAI.Functions.Runs;
 using DashAI.Functions.Storage;
-using DashAI.Functions.Training;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
@@ -11,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace DashAI.Functions.Jobs;
 
 /// <summary>Job endpoints: send a run to train, list and read jobs, cancel a job.</summary>
-public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeProvider time, ILogger<JobFunctions> logger)
+public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, JobWorker worker, TimeProvider time, ILogger<JobFunctions> logger)
 {
     [Function("EnqueueRun")]
     [ApiOperation("Send a run to train: creates a job and queues it", Status = 201, Response = typeof(JobDto), Query = typeof(EnqueueQuery), Errors = [400, 404, 409])]
@@ -26,7 +25,7 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeP
 
         // Queuing resets the run's results; its files from an earlier training go once that reset is final.
         var staleFiles = run.RunStatus is RunStatus.NotStarted ? null : await runFiles.CaptureAsync(run.Id, cancellationToken);
-        var job = await stores.Jobs.CreateAsync(new JobEntity { Type = 0, RunId = run.Id, Status = JobStatus.Queued }, cancellationToken);
+        var job = await stores.Jobs.CreateAsync(new JobEntity { Type = JobTypes.Train, RunId = run.Id, Status = JobStatus.Queued }, cancellationToken);
 
         // The run's ETag is the lock between concurrent enqueues of one run: exactly one of them moves it to DELIVERED.
         var previous = Snapshot(run);
@@ -45,8 +44,7 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeP
 
         try
         {
-            await stores.Storage.Queue(stores.Storage.Names.TrainingQueueName)
-                .SendMessageAsync(new TrainingMessage(job.Id, run.Id).ToJson(), cancellationToken);
+            await worker.SendAsync(job, cancellationToken);
         }
         catch (Exception e)
         {
@@ -136,29 +134,7 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeP
 
     private async Task<IResult> CancelAsync(long jobId, CancellationToken cancellationToken)
     {
-        var outcome = CancelOutcome.None;
-        var job = await stores.Jobs.ChangeAsync(
-            jobId,
-            j =>
-            {
-                switch (j.Status)
-                {
-                    case JobStatus.Queued:
-                        // The trainer claims a job with the same ETag-guarded write, so either it or we win.
-                        Finish(j, JobStatus.Cancelled, null);
-                        outcome = CancelOutcome.Cancelled;
-                        return true;
-                    case JobStatus.Running:
-                        j.CancelRequested = true;
-                        outcome = CancelOutcome.Requested;
-                        return true;
-                    default:
-                        outcome = CancelOutcome.AlreadyFinished;
-                        return false;
-                }
-            },
-            cancellationToken);
-
+        var (outcome, job) = await worker.CancelAsync(jobId, cancellationToken);
         switch (outcome)
         {
             case CancelOutcome.None:
@@ -167,9 +143,7 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeP
                 var finished = await stores.Jobs.GetAsync(jobId, cancellationToken);
                 throw new ConflictException($"Job {jobId} has already {finished.Status}; only queued or running jobs can be cancelled.");
             case CancelOutcome.Cancelled:
-                var now = time.GetUtcNow();
-                await stores.Runs.ChangeAsync(job!.RunId, r => r.EndFor(job.Id, RunStatus.Cancelled, null, now), cancellationToken);
-                LogCancelled(logger, job.Id, job.RunId);
+                LogCancelled(logger, job!.Id, job.RunId);
                 return ApiResults.Ok(JobDto.From(job), job.ETag);
             default:
                 LogCancelRequested(logger, job!.Id, job.RunId);
@@ -221,14 +195,6 @@ public sealed partial class JobFunctions(Stores stores, RunFiles runFiles, TimeP
         run.Error = previous.Error;
         run.JobId = previous.JobId;
         return true;
-    }
-
-    private enum CancelOutcome
-    {
-        None,
-        Cancelled,
-        Requested,
-        AlreadyFinished,
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} queued as job {JobId}")]

@@ -12,56 +12,17 @@ public sealed record TrainingWork(RunEntity Run, ExperimentEntity Experiment, Da
 public sealed record TrainedRun(string ModelPath, JsonObject TrainMetrics, JsonObject ValidationMetrics, JsonObject TestMetrics, JsonObject Artifacts);
 
 /// <summary>
-/// Fits and evaluates a run's model. The seam between the queue state machine (<see cref="TrainingWorker"/>)
+/// Fits and evaluates a run's model. The seam between the queue state machine (<see cref="TrainingJobHandler"/>)
 /// and machine learning; tests replace it to simulate crashes, slow fits and storage faults.
 /// </summary>
 public interface IRunTrainer
 {
     /// <summary>
     /// Trains <paramref name="work"/>, calling <paramref name="reportStage"/> as it moves through loading, training,
-    /// evaluating. Throws <see cref="PermanentTrainingException"/> (or <see cref="DashAI.ML.InvalidInputException"/>)
+    /// evaluating. Throws <see cref="DashAI.Functions.Jobs.PermanentJobException"/> (or <see cref="DashAI.ML.InvalidInputException"/>)
     /// for failures a retry cannot fix, and <see cref="OperationCanceledException"/> when cancelled.
     /// </summary>
     Task<TrainedRun> TrainAsync(TrainingWork work, Action<string> reportStage, CancellationToken cancellationToken);
-}
-
-/// <summary>A training failure that a retry cannot fix (data or dataset gone, bad data, model error).</summary>
-public sealed class PermanentTrainingException : Exception
-{
-    public PermanentTrainingException(string message)
-        : base(message)
-    {
-    }
-
-    public PermanentTrainingException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    public PermanentTrainingException()
-    {
-    }
-}
-
-/// <summary>
-/// A failure of this instance rather than of the run (it cannot create its work folder): another delivery, maybe on
-/// another instance, can succeed.
-/// </summary>
-public sealed class InstanceFailureException : Exception
-{
-    public InstanceFailureException(string message)
-        : base(message)
-    {
-    }
-
-    public InstanceFailureException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    public InstanceFailureException()
-    {
-    }
 }
 
 /// <summary>The stages a STARTED run shows.</summary>

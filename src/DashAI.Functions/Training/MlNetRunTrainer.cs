@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Azure;
 using DashAI.Functions.Datasets;
+using DashAI.Functions.Jobs;
 using DashAI.Functions.Storage;
 using DashAI.ML.Data;
 using DashAI.ML.Training;
@@ -17,7 +18,7 @@ public sealed class MlNetRunTrainer(StorageContext storage, IOptions<TrainingOpt
         ArgumentNullException.ThrowIfNull(reportStage);
         reportStage(TrainingStages.Loading);
         var schema = DatasetSchemaJson.FromEntity(work.Dataset)
-            ?? throw new PermanentTrainingException($"Dataset {work.Dataset.Id} has no processed splits; upload it again.");
+            ?? throw new PermanentJobException($"Dataset {work.Dataset.Id} has no processed splits; upload it again.");
 
         var container = storage.Container(storage.Names.DatasetsContainer);
         var paths = new Dictionary<string, string>();
@@ -30,7 +31,7 @@ public sealed class MlNetRunTrainer(StorageContext storage, IOptions<TrainingOpt
             }
             catch (RequestFailedException e) when (e.Status == 404)
             {
-                throw new PermanentTrainingException($"The {split} split of dataset {work.Dataset.Id} is missing; upload the dataset again.", e);
+                throw new PermanentJobException($"The {split} split of dataset {work.Dataset.Id} is missing; upload the dataset again.", e);
             }
 
             paths[split] = path;

@@ -1,14 +1,15 @@
 using System.Globalization;
+using DashAI.Functions.Jobs;
 using DashAI.Functions.Storage;
 using Microsoft.Azure.Functions.Worker;
 
 namespace DashAI.Functions.Training;
 
 /// <summary>
-/// The queue triggers. host.json sets one message per instance at a time, so training scales out across
-/// instances rather than competing for one instance's cores.
+/// The queue triggers. host.json sets one message per instance at a time, so jobs (training, predictions,
+/// explainers, trials) scale out across instances rather than competing for one instance's cores.
 /// </summary>
-public sealed class TrainRunFunctions(TrainingWorker worker)
+public sealed class TrainRunFunctions(JobWorker worker)
 {
     [Function("TrainRun")]
     public Task Train(

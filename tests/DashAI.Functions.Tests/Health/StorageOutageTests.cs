@@ -5,6 +5,7 @@ using System.Text;
 using DashAI.Functions.Http;
 using DashAI.Functions.Storage;
 using DashAI.Functions.Tests.Infrastructure;
+using DashAI.Functions.Jobs;
 using DashAI.Functions.Training;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -72,13 +73,13 @@ public sealed class StorageOutageTests
     {
         using var storage = DeadStorage.Hung();
         await using var app = TestApp.Create(settings: new Dictionary<string, string?> { ["AzureWebJobsStorage"] = storage.ConnectionString });
-        var worker = app.Services.GetRequiredService<TrainingWorker>();
+        var worker = app.Services.GetRequiredService<JobWorker>();
         var stopwatch = Stopwatch.StartNew();
 
-        var thrown = await Record.ExceptionAsync(() => worker.ProcessAsync(new TrainingMessage(1, 1).ToJson(), 1, CancellationToken.None));
+        var thrown = await Record.ExceptionAsync(() => worker.ProcessAsync(new JobMessage(1, 1).ToJson(), 1, CancellationToken.None));
 
         Assert.NotNull(thrown);
-        Assert.True(TrainingWorker.IsTransient(thrown), thrown.ToString());
+        Assert.True(JobWorker.IsTransient(thrown), thrown.ToString());
         Assert.True(stopwatch.Elapsed < Budget, $"took {stopwatch.Elapsed.TotalSeconds:F1} s");
     }
 
@@ -99,7 +100,7 @@ public sealed class StorageOutageTests
 
         Assert.True(StorageFailures.IsUnreachable(timeout));
         Assert.True(StorageFailures.IsUnreachable(retried));
-        Assert.True(TrainingWorker.IsTransient(timeout));
+        Assert.True(JobWorker.IsTransient(timeout));
         Assert.False(StorageFailures.IsUnreachable(new OperationCanceledException()));
         Assert.False(StorageFailures.IsUnreachable(new OperationCanceledException(caller.Token)));
         Assert.False(StorageFailures.IsUnreachable(new Azure.RequestFailedException(404, "not found")));

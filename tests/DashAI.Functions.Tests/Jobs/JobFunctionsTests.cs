@@ -91,7 +91,8 @@ public sealed class JobFunctionsTests : IAsyncLifetime
         var body = JsonNode.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(message.MessageText)))!.AsObject();
         Assert.Equal(response.Id, body["job_id"]!.GetValue<long>());
         Assert.Equal(run.Id, body["run_id"]!.GetValue<long>());
-        Assert.Equal(2, body.Count);
+        Assert.Equal(JobTypes.Train, body["type"]!.GetValue<int>());
+        Assert.Equal(3, body.Count);
     }
 
     [Fact]
@@ -175,7 +176,7 @@ public sealed class JobFunctionsTests : IAsyncLifetime
     [Fact]
     public async Task APermanentFailureEndsTheRunInErrorWithAReasonAndCompletesTheMessage()
     {
-        _trainer.Behavior = (_, _, _, _) => throw new PermanentTrainingException("The dataset's train split is missing.");
+        _trainer.Behavior = (_, _, _, _) => throw new PermanentJobException("The dataset's train split is missing.");
         var run = await NewRun();
         var job = await Enqueue(run.Id);
 
@@ -233,6 +234,14 @@ public sealed class JobFunctionsTests : IAsyncLifetime
         Assert.Equal(1, _trainer.Calls);
         Assert.Equal(RunStatus.Finished, (await Run(run.Id)).RunStatus);
         Assert.Equal(1, (await Job(job.Id)).Attempts);
+
+        // Operators and our tooling search for these lines: they read as they always have.
+        var lines = TestLog.Provider.Entries.Select(e => e.Message).ToList();
+        Assert.Contains($"Run {run.Id} job {job.Id}: delivery 1", lines);
+        Assert.Contains($"Run {run.Id} started by job {job.Id}, attempt 1 (restart: False)", lines);
+        Assert.Contains($"Run {run.Id} job {job.Id}: delivery 2", lines);
+        Assert.Contains($"Run {run.Id} job {job.Id}: nothing to do, a live attempt is training it", lines);
+        Assert.Contains($"Run {run.Id} finished (job {job.Id})", lines);
     }
 
     [Fact]
@@ -312,7 +321,7 @@ public sealed class JobFunctionsTests : IAsyncLifetime
         await _host.Queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
         await _app.Stores.Jobs.ChangeAsync(job.Id, j => { j.Status = JobStatus.Running; j.Attempts = 1; j.Heartbeat = _clock.GetUtcNow(); return true; }, default);
         await _app.Stores.Runs.ChangeAsync(run.Id, r => { r.Status = (int)RunStatus.Started; return true; }, default);
-        var worker = _app.Services.GetRequiredService<TrainingWorker>();
+        var worker = _app.Services.GetRequiredService<JobWorker>();
 
         _clock.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal(0, await worker.RecoverStaleJobsAsync(default));
@@ -350,7 +359,7 @@ public sealed class JobFunctionsTests : IAsyncLifetime
     {
         // A file where the work folder should go: every attempt fails before training (found through the host harness).
         var blocker = Path.Combine(Path.GetTempPath(), $"dashai-blocked-{Guid.NewGuid():N}");
-        await File.WriteAllTextAsync(Path.Combine(Directory.CreateDirectory(blocker).FullName, "dashai-train"), "not a folder");
+        await File.WriteAllTextAsync(Path.Combine(Directory.CreateDirectory(blocker).FullName, "dashai-work"), "not a folder");
         try
         {
             await using var app = TestApp.Create(

@@ -115,7 +115,7 @@ public sealed class TelemetryTests : IAsyncLifetime
 
         // Logs: the run's lines carry its ids in their scope.
         var finished = _logs.Snapshot()
-            .Where(l => l.TraceId == test.TraceId && (l.Body == "Run {RunId} finished (job {JobId})" || (l.FormattedMessage?.StartsWith($"Run {run} finished", StringComparison.Ordinal) ?? false)))
+            .Where(l => l.TraceId == test.TraceId && l.Body == "{Kind} {TargetId} finished (job {JobId})" && Attribute(l, "Kind") is "Run")
             .ToList();
         Assert.Contains(finished, l => ScopeValue(l, "RunId") is long r && r == run && ScopeValue(l, "JobId") is long j && j == job && ScopeValue(l, "DatasetId") is long d && d == dataset);
     }
@@ -164,6 +164,9 @@ public sealed class TelemetryTests : IAsyncLifetime
 
         return tags.All(t => found.TryGetValue(t.Key, out var value) && Equals(value, t.Value));
     }
+
+    private static object? Attribute(LogRecord record, string key) =>
+        record.Attributes?.FirstOrDefault(a => a.Key == key).Value;
 
     private static object? ScopeValue(LogRecord record, string key)
     {

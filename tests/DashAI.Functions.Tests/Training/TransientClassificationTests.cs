@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Azure;
+using DashAI.Functions.Jobs;
 using DashAI.Functions.Training;
 using DashAI.ML;
 
@@ -37,5 +38,5 @@ public sealed class TransientClassificationTests
     [Theory]
     [MemberData(nameof(Cases))]
     public void FailuresAreClassifiedAsTransientOnlyWhenAnotherDeliveryCanSucceed(string what, Exception failure, bool transient) =>
-        Assert.True(TrainingWorker.IsTransient(failure) == transient, $"{what}: expected transient={transient}");
+        Assert.True(JobWorker.IsTransient(failure) == transient, $"{what}: expected transient={transient}");
 }
