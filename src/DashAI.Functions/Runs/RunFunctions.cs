@@ -12,9 +12,9 @@ namespace DashAI.Functions.Runs;
 /// <summary>Run endpoints.</summary>
 public sealed class RunFunctions(Stores stores, RunFiles files)
 {
-    private static readonly string[] CreateFields = ["experiment_id", "model_name", "name", "description", "parameters", "seed"];
+    private static readonly string[] CreateFields = ["experiment_id", "model_name", "name", "description", "parameters", "seed", "optimizer"];
 
-    private static readonly string[] UpdateFields = ["run_name", "name", "run_description", "description", "parameters"];
+    private static readonly string[] UpdateFields = ["run_name", "name", "run_description", "description", "parameters", "optimizer"];
 
     [Function("ListRuns")]
     [ApiOperation("List the runs, optionally of one experiment", Response = typeof(RunDto[]), Query = typeof(RunListQuery), Errors = [400, 404])]
@@ -56,6 +56,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
         // JSON form: every field in the body, parameters under "parameters".
         var thesisForm = request.Query.ContainsKey("experiment_id");
         JsonObject? parameters;
+        JsonObject? optimizer = null;
         if (thesisForm)
         {
             parameters = input.Body switch
@@ -70,6 +71,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
         {
             input.RejectUnknownFields(CreateFields);
             parameters = input.GetObject("parameters");
+            optimizer = input.GetObject("optimizer");
         }
 
         var experimentId = thesisForm ? ParseQueryLong(request, "experiment_id") : input.RequireLong("experiment_id");
@@ -86,20 +88,18 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
 
         var experiment = await stores.Experiments.FindAsync(experimentId, cancellationToken)
             ?? throw new NotFoundException("Experiment not found");
-        var validated = RunRules.ValidateParameters(modelName, experiment.TaskName, parameters);
+        var entity = new RunEntity
+        {
+            ExperimentId = experiment.Id,
+            ModelName = modelName.Trim(),
+            Name = name,
+            Description = description,
+            Seed = (int)seed,
+            Status = (int)RunStatus.NotStarted,
+        };
+        RunRules.ApplyParameters(entity, experiment.TaskName, parameters, optimizer);
 
-        var run = await stores.Runs.CreateAsync(
-            new RunEntity
-            {
-                ExperimentId = experiment.Id,
-                ModelName = modelName.Trim(),
-                Parameters = validated.ToJsonString(),
-                Name = name,
-                Description = description,
-                Seed = (int)seed,
-                Status = (int)RunStatus.NotStarted,
-            },
-            cancellationToken);
+        var run = await stores.Runs.CreateAsync(entity, cancellationToken);
         return ApiResults.Created($"/api/v1/run/{run.Id}", RunDto.From(run), run.ETag);
     }
 
@@ -117,6 +117,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
 
         // The parameters come as the body itself (thesis) or under "parameters" (JSON form).
         JsonObject? parameters;
+        JsonObject? optimizer = null;
         var thesisForm = input.BodyObject is { } body && !body.Any(p => UpdateFields.Contains(p.Key));
         if (thesisForm)
         {
@@ -126,11 +127,12 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
         {
             input.RejectUnknownFields(UpdateFields);
             parameters = input.GetObject("parameters");
+            optimizer = input.GetObject("optimizer");
         }
 
-        if (name is null && description is null && parameters is null)
+        if (name is null && description is null && parameters is null && optimizer is null)
         {
-            throw new BadRequestException("Nothing to change: give 'run_name', 'run_description' and/or 'parameters'.");
+            throw new BadRequestException("Nothing to change: give 'run_name', 'run_description', 'parameters' and/or 'optimizer'.");
         }
 
         var run = await stores.Runs.GetAsync(RequestInput.ParseId(id), cancellationToken);
@@ -151,7 +153,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
             run.Description = description;
         }
 
-        if (parameters is not null)
+        if (parameters is not null || optimizer is not null)
         {
             if (run.RunStatus is RunStatus.Delivered or RunStatus.Started)
             {
@@ -159,7 +161,10 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
             }
 
             var experiment = await stores.Experiments.GetAsync(run.ExperimentId, cancellationToken);
-            run.Parameters = RunRules.ValidateParameters(run.ModelName, experiment.TaskName, parameters).ToJsonString();
+            // A tuned run keeps its optimizer when only its parameters change, and its specs when only its optimizer does.
+            var keptOptimizer = optimizer ?? (parameters is null || DashAI.ML.Optimization.SearchPlan.HasSpecs(parameters) ? JsonText.Parse(run.Optimizer) as JsonObject : null);
+            var newParameters = parameters ?? CurrentSpecParameters(run);
+            RunRules.ApplyParameters(run, experiment.TaskName, newParameters, keptOptimizer);
             if (run.RunStatus is not RunStatus.NotStarted)
             {
                 // New parameters make old results meaningless, and their files with them.
@@ -222,7 +227,22 @@ public sealed class RunFunctions(Stores stores, RunFiles files)
         return TypedResults.NoContent();
     }
 
-    private static long ParseQueryLong(HttpRequest request, string name)
+    /// <summary>A run's parameters with its optimize specs in their places (what a tuned run was given).</summary>
+    private static JsonObject CurrentSpecParameters(RunEntity run)
+    {
+        var parameters = JsonText.Parse(run.Parameters) as JsonObject ?? [];
+        if (JsonText.Parse(run.SearchSpace) is JsonObject specs)
+        {
+            foreach (var (name, spec) in specs)
+            {
+                parameters[name] = spec?.DeepClone();
+            }
+        }
+
+        return parameters;
+    }
+
+        private static long ParseQueryLong(HttpRequest request, string name)
     {
         var text = request.Query[name].ToString();
         return long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value)

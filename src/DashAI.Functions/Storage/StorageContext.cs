@@ -74,7 +74,7 @@ public sealed class StorageContext(TableServiceClient tables, BlobServiceClient 
 
     private async Task CreateAllAsync(CancellationToken cancellationToken)
     {
-        foreach (var table in new[] { Names.DatasetsTable, Names.ExperimentsTable, Names.RunsTable, Names.JobsTable })
+        foreach (var table in new[] { Names.DatasetsTable, Names.ExperimentsTable, Names.RunsTable, Names.JobsTable, Names.TrialsTable })
         {
             await Table(table).CreateIfNotExistsAsync(cancellationToken);
         }

@@ -23,6 +23,9 @@ public sealed class StorageNames(string prefix)
     public string ExperimentsTable { get; } = Table(prefix, "experiments");
     public string RunsTable { get; } = Table(prefix, "runs");
     public string JobsTable { get; } = Table(prefix, "jobs");
+
+    /// <summary>Hyperparameter trials, one row per trial of a tuned run's search.</summary>
+    public string TrialsTable { get; } = Table(prefix, "trials");
     public string DatasetsContainer { get; } = prefix.ToLowerInvariant() + "datasets";
     public string ModelsContainer { get; } = prefix.ToLowerInvariant() + "models";
     public string ArtifactsContainer { get; } = prefix.ToLowerInvariant() + "artifacts";

@@ -5,7 +5,7 @@ using DashAI.Functions.Runs;
 
 namespace DashAI.Functions.Storage;
 
-/// <summary>The four object stores, created once per process over the shared clients.</summary>
+/// <summary>The object stores, created once per process over the shared clients.</summary>
 public sealed class Stores(StorageContext storage, TimeProvider time)
 {
     public StorageContext Storage { get; } = storage;
@@ -21,4 +21,7 @@ public sealed class Stores(StorageContext storage, TimeProvider time)
 
     public EntityStore<JobEntity> Jobs { get; } =
         new(storage, storage.Names.JobsTable, "Job", time);
+
+    public EntityStore<DashAI.Functions.Search.TrialEntity> Trials { get; } =
+        new(storage, storage.Names.TrialsTable, "Trial", time);
 }
