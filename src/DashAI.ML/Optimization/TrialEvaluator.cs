@@ -62,18 +62,25 @@ public sealed class TrialEvaluator
         var model = ModelCatalog.Find(request.ModelName)!;
         var session = new TrainingSession(task, model, parameters, request.Schema, request.Seed);
         using var registration = session.MLContext.CancelOn(cancellationToken);
-        var (encoded, size) = session.EncodeTrainingData(session.Load(request.TrainPath));
-        if (request.InstanceMemoryBytes is { } memory)
+        try
         {
-            TrainingMemory.EnsureFits(model, parameters, size, memory);
-        }
+            var (encoded, size) = session.EncodeTrainingData(session.Load(request.TrainPath));
+            if (request.InstanceMemoryBytes is { } memory)
+            {
+                TrainingMemory.EnsureFits(model, parameters, size, memory);
+            }
 
-        var train = session.CacheTrainingData(encoded);
-        var validationRaw = session.Load(request.ValidationPath);
-        var validation = session.MLContext.Data.Cache(validationRaw, [.. validationRaw.Schema.Select(c => c.Name)]);
-        TrainingSession.Materialize(validation);
-        cancellationToken.ThrowIfCancellationRequested();
-        return new TrialEvaluator(session, train, validation, size, request.InstanceMemoryBytes);
+            var train = session.CacheTrainingData(encoded);
+            var validationRaw = session.Load(request.ValidationPath);
+            var validation = session.MLContext.Data.Cache(validationRaw, [.. validationRaw.Schema.Select(c => c.Name)]);
+            TrainingSession.Materialize(validation);
+            cancellationToken.ThrowIfCancellationRequested();
+            return new TrialEvaluator(session, train, validation, size, request.InstanceMemoryBytes);
+        }
+        catch (Exception exception) when (cancellationToken.IsCancellationRequested && exception is not InvalidInputException and not OperationCanceledException)
+        {
+            throw new OperationCanceledException("The trial was cancelled.", exception, cancellationToken);
+        }
     }
 
     /// <summary>
