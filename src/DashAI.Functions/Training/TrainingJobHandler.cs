@@ -68,6 +68,8 @@ public sealed class TrainingJobHandler(Stores stores, IRunTrainer trainer, TimeP
             context.LogScope["Task"] = experiment.TaskName;
             if (SearchCoordinator.IsTuned(run))
             {
+                // The heartbeat writes the attempt's stage on the run until the job waits.
+                progress.Stage = SearchStages.Searching;
                 return await search.StartAsync(run, experiment, job, cancellationToken);
             }
 
