@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
     "explain" => DashAI.Benchmarks.ExplainCommand.Run(args[1..]),
     "queue-latency" => await DashAI.Benchmarks.QueueLatencyCommand.RunAsync(args[1..]),
     "list" => await DashAI.Benchmarks.ListCommand.RunAsync(args[1..]),
+    "hpo" => await DashAI.Benchmarks.HpoCommand.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -19,5 +20,6 @@ static int Usage()
     Console.Error.WriteLine("          explain --train PATH --test PATH --label COLUMN --task TASK --model NAME --explainer pfi [--repeats N] [--max-samples N] [--seed N]");
     Console.Error.WriteLine("          queue-latency [--runs N] [--idle-ms M]   (needs 'npm ci' for Azurite)");
     Console.Error.WriteLine("          list [--runs N] [--samples K] [--limit L]   (needs 'npm ci' for Azurite)");
+    Console.Error.WriteLine("          hpo --train PATH --validation PATH --test PATH --label COLUMN --task TASK --model NAME --trials N [--sampler TPE|Random] [--seed N] [--space JSON] [--pruning asha|none]");
     return 2;
 }

@@ -21,15 +21,15 @@ public sealed record ComponentDto(
 
 /// <summary>The query of <c>GET /component</c>.</summary>
 public sealed record ComponentListQuery(
-    [property: ApiDescription("Comma-separated component types: Task, Model, Metric, DataLoader.")] string? SelectTypes,
+    [property: ApiDescription("Comma-separated component types: Task, Model, Metric, DataLoader, Optimizer.")] string? SelectTypes,
     [property: ApiDescription("Only the components that fit this one (e.g. the models of a task).")] string? RelatedComponent);
 
-/// <summary>The component registry: tasks, models, metrics and dataloaders, and which fit which.</summary>
+/// <summary>The component registry: tasks, models, metrics, dataloaders and optimizers, and which fit which.</summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Function methods are invoked on an instance the worker activates, like every other function class.")]
 public sealed class ComponentFunctions
 {
     [Function("ListComponents")]
-    [ApiOperation("List the registry's tasks, models, metrics and dataloaders", Response = typeof(ComponentDto[]), Query = typeof(ComponentListQuery), Errors = [400])]
+    [ApiOperation("List the registry's tasks, models, metrics, dataloaders, explainers and optimizers", Response = typeof(ComponentDto[]), Query = typeof(ComponentListQuery), Errors = [400])]
     public async Task<IResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "component")] HttpRequest request,
         CancellationToken cancellationToken)

@@ -44,6 +44,9 @@ public static class DashAIServiceCollectionExtensions
                 "DashAI:Training:StaleAfterSeconds must be more than two heartbeats.");
         services.AddSingleton<DashAI.Functions.Jobs.JobWorker>();
         services.AddSingleton<DashAI.Functions.Jobs.IJobHandler, TrainingJobHandler>();
+        // Hyperparameter search: trials are jobs of type 3 on the same worker.
+        services.AddSingleton<DashAI.Functions.Search.SearchCoordinator>();
+        services.AddSingleton<DashAI.Functions.Jobs.IJobHandler, DashAI.Functions.Search.TrialJobHandler>();
         services.AddSingleton<IRunTrainer, MlNetRunTrainer>();
 
         // Predictions (#14): options, the per-instance model cache, and the batch job type.

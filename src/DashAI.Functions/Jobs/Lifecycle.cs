@@ -67,6 +67,22 @@ public enum PredictionEvent
     Fail,
 
     /// <summary>Its job was cancelled.</summary>
+/// <summary>What happens to a hyperparameter trial (<see cref="DashAI.Functions.Search.TrialEntity"/>).</summary>
+public enum TrialEvent
+{
+    /// <summary>An attempt claimed its job and fits it (or fits it again after a dead attempt).</summary>
+    Start,
+
+    /// <summary>It was fitted in full and scored.</summary>
+    Finish,
+
+    /// <summary>Successive halving stopped it at a rung.</summary>
+    Stop,
+
+    /// <summary>It cannot be fitted (bad parameters for the data, poisoned message).</summary>
+    Fail,
+
+    /// <summary>Its search was cancelled or ended.</summary>
     Cancel,
 }
 
@@ -155,6 +171,23 @@ public static class Lifecycle
         ExplainerTransitions.TryGetValue((from, what), out var to)
             ? to
             : throw new RefusedTransitionException("explainer", from.ToString().ToLowerInvariant(), what.ToString().ToLowerInvariant());
+    public static IReadOnlyDictionary<(string From, TrialEvent Event), string> TrialTransitions { get; } =
+        new Dictionary<(string, TrialEvent), string>
+        {
+            [(DashAI.Functions.Search.TrialStatus.Queued, TrialEvent.Start)] = DashAI.Functions.Search.TrialStatus.Running,
+            [(DashAI.Functions.Search.TrialStatus.Running, TrialEvent.Start)] = DashAI.Functions.Search.TrialStatus.Running,
+            [(DashAI.Functions.Search.TrialStatus.Running, TrialEvent.Finish)] = DashAI.Functions.Search.TrialStatus.Finished,
+            [(DashAI.Functions.Search.TrialStatus.Running, TrialEvent.Stop)] = DashAI.Functions.Search.TrialStatus.Stopped,
+            [(DashAI.Functions.Search.TrialStatus.Queued, TrialEvent.Fail)] = DashAI.Functions.Search.TrialStatus.Error,
+            [(DashAI.Functions.Search.TrialStatus.Running, TrialEvent.Fail)] = DashAI.Functions.Search.TrialStatus.Error,
+            [(DashAI.Functions.Search.TrialStatus.Queued, TrialEvent.Cancel)] = DashAI.Functions.Search.TrialStatus.Cancelled,
+            [(DashAI.Functions.Search.TrialStatus.Running, TrialEvent.Cancel)] = DashAI.Functions.Search.TrialStatus.Cancelled,
+        };
+
+    public static bool Allows(string from, TrialEvent what) => TrialTransitions.ContainsKey((from, what));
+
+    public static string Next(string from, TrialEvent what) =>
+        TrialTransitions.TryGetValue((from, what), out var to) ? to : throw new RefusedTransitionException("trial", from, what.ToString().ToLowerInvariant());
 
     public static bool Allows(RunStatus from, RunEvent what) => RunTransitions.ContainsKey((from, what));
 

@@ -69,6 +69,28 @@ public sealed class RunEntity : EntityBase
     /// <summary>The job currently responsible for the run, if any.</summary>
     public long? JobId { get; set; }
 
+    /// <summary>A tuned run's optimizer (JSON: name, n_trials, metric, seed, parallelism); null for a plain run.</summary>
+    public string? Optimizer { get; set; }
+
+    /// <summary>A tuned run's optimize specs (JSON object: parameter → spec), kept after the search.</summary>
+    [LargeJson]
+    public string? SearchSpace { get; set; }
+
+    /// <summary>While and after a search: trials done (finished, stopped or failed) and in all.</summary>
+    public int? TrialsDone { get; set; }
+
+    public int? TrialsTotal { get; set; }
+
+    /// <summary>The best validation metric of a full trial so far, its trial and its sampled values (JSON).</summary>
+    public double? BestValue { get; set; }
+
+    public long? BestTrialId { get; set; }
+
+    public string? BestParameters { get; set; }
+
+    /// <summary>The trial job that refits the best parameters once the last trial ended (one wins the race).</summary>
+    public long? RefitJobId { get; set; }
+
     [System.Runtime.Serialization.IgnoreDataMember]
     public RunStatus RunStatus => (RunStatus)Status;
 
@@ -119,5 +141,9 @@ public sealed class RunEntity : EntityBase
         Stage = null;
         Error = null;
         JobId = null;
+        TrialsDone = TrialsTotal = null;
+        BestValue = null;
+        BestTrialId = RefitJobId = null;
+        BestParameters = null;
     }
 }

@@ -64,7 +64,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files, DashAI.Functions
             input.RejectUnknownFields(CreateFields);
         }
 
-        var (experimentId, modelName, runName, description, parameters, requestedSeed) = input.Bind<RunCreate>();
+        var (experimentId, modelName, runName, description, parameters, requestedSeed, optimizer) = input.Bind<RunCreate>();
         var name = Validation.Name(runName);
         var seed = requestedSeed ?? 42;
         if (seed is < 0 or > int.MaxValue)
@@ -74,20 +74,18 @@ public sealed class RunFunctions(Stores stores, RunFiles files, DashAI.Functions
 
         var experiment = await stores.Experiments.FindAsync(experimentId, cancellationToken)
             ?? throw new NotFoundException("Experiment not found");
-        var validated = RunRules.ValidateParameters(modelName, experiment.TaskName, parameters);
+        var entity = new RunEntity
+        {
+            ExperimentId = experiment.Id,
+            ModelName = modelName.Trim(),
+            Name = name,
+            Description = description,
+            Seed = (int)seed,
+            Status = (int)RunStatus.NotStarted,
+        };
+        RunRules.ApplyParameters(entity, experiment.TaskName, parameters, optimizer);
 
-        var run = await stores.Runs.CreateAsync(
-            new RunEntity
-            {
-                ExperimentId = experiment.Id,
-                ModelName = modelName.Trim(),
-                Parameters = validated.ToJsonString(),
-                Name = name,
-                Description = description,
-                Seed = (int)seed,
-                Status = (int)RunStatus.NotStarted,
-            },
-            cancellationToken);
+        var run = await stores.Runs.CreateAsync(entity, cancellationToken);
         return ApiResults.Created($"/api/v1/run/{run.Id}", RunDto.From(run), run.ETag);
     }
 
@@ -112,11 +110,11 @@ public sealed class RunFunctions(Stores stores, RunFiles files, DashAI.Functions
             input.RejectUnknownFields(UpdateFields);
         }
 
-        var (name, description, parameters) = input.Bind<RunUpdate>();
+        var (name, description, parameters, optimizer) = input.Bind<RunUpdate>();
 
-        if (name is null && description is null && parameters is null)
+        if (name is null && description is null && parameters is null && optimizer is null)
         {
-            throw new BadRequestException("Nothing to change: give 'run_name', 'run_description' and/or 'parameters'.");
+            throw new BadRequestException("Nothing to change: give 'run_name', 'run_description', 'parameters' and/or 'optimizer'.");
         }
 
         var run = await stores.Runs.GetAsync(RequestInput.ParseId(id), cancellationToken);
@@ -137,7 +135,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files, DashAI.Functions
             run.Description = description;
         }
 
-        if (parameters is not null)
+        if (parameters is not null || optimizer is not null)
         {
             if (run.RunStatus is RunStatus.Delivered or RunStatus.Started)
             {
@@ -145,7 +143,10 @@ public sealed class RunFunctions(Stores stores, RunFiles files, DashAI.Functions
             }
 
             var experiment = await stores.Experiments.GetAsync(run.ExperimentId, cancellationToken);
-            run.Parameters = RunRules.ValidateParameters(run.ModelName, experiment.TaskName, parameters).ToJsonString();
+            // A tuned run keeps its optimizer when only its parameters change, and its specs when only its optimizer does.
+            var keptOptimizer = optimizer ?? (parameters is null || DashAI.ML.Optimization.SearchPlan.HasSpecs(parameters) ? JsonText.Parse(run.Optimizer) as JsonObject : null);
+            var newParameters = parameters ?? CurrentSpecParameters(run);
+            RunRules.ApplyParameters(run, experiment.TaskName, newParameters, keptOptimizer);
             if (run.RunStatus is not RunStatus.NotStarted)
             {
                 // New parameters make old results meaningless, and their files with them.
@@ -218,5 +219,20 @@ public sealed class RunFunctions(Stores stores, RunFiles files, DashAI.Functions
 
         await files.DeleteRunAndFilesAsync(run, ifMatch, cancellationToken);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>A run's parameters with its optimize specs in their places (what a tuned run was given).</summary>
+    private static JsonObject CurrentSpecParameters(RunEntity run)
+    {
+        var parameters = JsonText.Parse(run.Parameters) as JsonObject ?? [];
+        if (JsonText.Parse(run.SearchSpace) is JsonObject specs)
+        {
+            foreach (var (name, spec) in specs)
+            {
+                parameters[name] = spec?.DeepClone();
+            }
+        }
+
+        return parameters;
     }
 }

@@ -74,7 +74,7 @@ public sealed class StorageContext(TableServiceClient tables, BlobServiceClient 
 
     private async Task CreateAllAsync(CancellationToken cancellationToken)
     {
-        foreach (var table in new[] { Names.DatasetsTable, Names.ExperimentsTable, Names.RunsTable, Names.JobsTable, Names.PredictionsTable, Names.ExplainersTable })
+        foreach (var table in new[] { Names.DatasetsTable, Names.ExperimentsTable, Names.RunsTable, Names.JobsTable, Names.PredictionsTable, Names.ExplainersTable, Names.TrialsTable })
         {
             await Table(table).CreateIfNotExistsAsync(cancellationToken);
         }

@@ -25,6 +25,9 @@ public sealed class StorageNames(string prefix)
     public string JobsTable { get; } = Table(prefix, "jobs");
     public string PredictionsTable { get; } = Table(prefix, "predictions");
     public string ExplainersTable { get; } = Table(prefix, "explainers");
+
+    /// <summary>Hyperparameter trials, one row per trial of a tuned run's search.</summary>
+    public string TrialsTable { get; } = Table(prefix, "trials");
     public string DatasetsContainer { get; } = prefix.ToLowerInvariant() + "datasets";
     public string ModelsContainer { get; } = prefix.ToLowerInvariant() + "models";
     public string ArtifactsContainer { get; } = prefix.ToLowerInvariant() + "artifacts";

@@ -26,4 +26,6 @@ public sealed class Stores(StorageContext storage, TimeProvider time)
         new(storage, storage.Names.PredictionsTable, "Prediction", time);
     public EntityStore<DashAI.Functions.Explainers.ExplainerEntity> Explainers { get; } =
         new(storage, storage.Names.ExplainersTable, "Explainer", time);
+    public EntityStore<DashAI.Functions.Search.TrialEntity> Trials { get; } =
+        new(storage, storage.Names.TrialsTable, "Trial", time);
 }

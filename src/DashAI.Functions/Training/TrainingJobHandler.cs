@@ -1,5 +1,6 @@
 using DashAI.Functions.Jobs;
 using DashAI.Functions.Runs;
+using DashAI.Functions.Search;
 using DashAI.Functions.Storage;
 using DashAI.Functions.Telemetry;
 
@@ -8,8 +9,9 @@ namespace DashAI.Functions.Training;
 /// <summary>
 /// Training jobs (type 0): the target is the run. The run goes STARTED when an attempt claims its job, shows its
 /// stage on every heartbeat, and becomes FINISHED only once its model is uploaded and its metrics are written.
+/// A tuned run's job starts its search instead and waits on its trials (<see cref="SearchCoordinator"/>).
 /// </summary>
-public sealed class TrainingJobHandler(Stores stores, IRunTrainer trainer, TimeProvider time) : IJobHandler
+public sealed class TrainingJobHandler(Stores stores, IRunTrainer trainer, TimeProvider time, SearchCoordinator search) : IJobHandler
 {
     public int Type => JobTypes.Train;
 
@@ -64,6 +66,13 @@ public sealed class TrainingJobHandler(Stores stores, IRunTrainer trainer, TimeP
             context.LogScope["DatasetId"] = dataset.Id;
             context.LogScope["Model"] = run.ModelName;
             context.LogScope["Task"] = experiment.TaskName;
+            if (SearchCoordinator.IsTuned(run))
+            {
+                // The heartbeat writes the attempt's stage on the run until the job waits.
+                progress.Stage = SearchStages.Searching;
+                return await search.StartAsync(run, experiment, job, cancellationToken);
+            }
+
             spans = new TrainingSpans(run.Id, job.Id, dataset.Id, run.ModelName, experiment.TaskName);
             var trained = await trainer.TrainAsync(
                 new TrainingWork(run, experiment, dataset, context.WorkDirectory), stage => spans.Enter(progress.Stage = stage), cancellationToken);
@@ -130,8 +139,15 @@ public sealed class TrainingJobHandler(Stores stores, IRunTrainer trainer, TimeP
             cancellationToken);
     }
 
-    public async Task EndAsync(JobEntity job, JobEnd end, string? reason, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await stores.Runs.ChangeAsync(job.RunId, r => r.EndFor(job.Id, end == JobEnd.Cancelled ? RunStatus.Cancelled : RunStatus.Error, reason, now), cancellationToken);
+    public async Task EndAsync(JobEntity job, JobEnd end, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var run = await stores.Runs.ChangeAsync(job.RunId, r => r.EndFor(job.Id, end == JobEnd.Cancelled ? RunStatus.Cancelled : RunStatus.Error, reason, now), cancellationToken);
+        if (run is not null && SearchCoordinator.IsTuned(run))
+        {
+            // A search that ended stops its pending trials.
+            await search.CancelTrialsAsync(run.Id, job.Id, cancellationToken);
+        }
+    }
 
     public async Task ReleaseAsync(JobEntity job, CancellationToken cancellationToken) =>
         await stores.Runs.ChangeAsync(

@@ -3,6 +3,7 @@ using DashAI.ML.Data;
 using DashAI.ML.Explainers;
 using DashAI.ML.Metrics;
 using DashAI.ML.Models;
+using DashAI.ML.Optimization;
 using DashAI.ML.Parameters;
 using DashAI.ML.Tasks;
 
@@ -16,6 +17,7 @@ public enum ComponentType
     Metric,
     DataLoader,
     Explainer,
+    Optimizer,
 }
 
 /// <summary>
@@ -34,7 +36,7 @@ public sealed record ComponentInfo(
 /// <summary>Lists, finds and validates against the components DashAI knows.</summary>
 public static class ComponentRegistry
 {
-    /// <summary>Every component, tasks first, then models, metrics, dataloaders and explainers, in catalog order.</summary>
+    /// <summary>Every component, tasks first, then models, metrics, dataloaders, explainers and optimizers, in catalog order.</summary>
     public static IReadOnlyList<ComponentInfo> All() =>
     [
         .. TaskCatalog.All.Select(t => new ComponentInfo(t.Name, ComponentType.Task, t.Description, ParameterSchema.Empty(), [])),
@@ -42,6 +44,8 @@ public static class ComponentRegistry
         .. MetricCatalog.All.Select(m => new ComponentInfo(m.Name, ComponentType.Metric, m.Description, ParameterSchema.Empty(), m.CompatibleTasks, m.Direction)),
         .. DataLoaderCatalog.All.Select(d => new ComponentInfo(d.Name, ComponentType.DataLoader, d.Description, (JsonObject)d.ParameterSchema.DeepClone(), [])),
         .. ExplainerCatalog.All.Select(e => new ComponentInfo(e.Name, ComponentType.Explainer, e.Description, e.ParameterSchema, e.CompatibleTasks)),
+        // An optimizer's schema is that of a run's "optimizer" object; it fits every task, so it lists no tasks.
+        .. OptimizerCatalog.All.Select(o => new ComponentInfo(o.Name, ComponentType.Optimizer, o.Description, o.ParameterSchema, [])),
     ];
 
     /// <summary>The component with this exact name, or null (the API answers 404).</summary>
@@ -50,7 +54,7 @@ public static class ComponentRegistry
     /// <summary>
     /// Components of the given types (all when none given) related to <paramref name="relatedComponent"/>
     /// when given: the models and metrics of a task (models with that task's defaults), the tasks of a model or metric.
-    /// Type names are case-sensitive ("Task", "Model", "Metric", "DataLoader", "Explainer"); an unknown type or
+    /// Type names are case-sensitive ("Task", "Model", "Metric", "DataLoader", "Explainer", "Optimizer"); an unknown type or
     /// related component throws <see cref="InvalidInputException"/>.
     /// </summary>
     public static IReadOnlyList<ComponentInfo> List(IEnumerable<string>? types = null, string? relatedComponent = null)

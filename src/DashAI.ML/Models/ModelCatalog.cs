@@ -32,9 +32,9 @@ public static class ModelCatalog
             needsNormalization: true,
             ModelFamily.Lbfgs,
             Object(
-                Number("l2_regularization", 3.0, 0, 1e6, "L2 penalty weight on the coefficients (on standardized numeric features)."),
-                Number("l1_regularization", 0.0, 0, 1e6, "L1 penalty weight on the coefficients."),
-                Number("optimization_tolerance", 1e-4, 0, 1, "Stop when the relative improvement of the loss falls below this.", exclusiveMinimum: true),
+                LogScale(Number("l2_regularization", 3.0, 0, 1e6, "L2 penalty weight on the coefficients (on standardized numeric features).")),
+                LogScale(Number("l1_regularization", 0.0, 0, 1e6, "L1 penalty weight on the coefficients.")),
+                LogScale(Number("optimization_tolerance", 1e-4, 0, 1, "Stop when the relative improvement of the loss falls below this.", exclusiveMinimum: true)),
                 Integer("history_size", 20, 1, 1000, "Number of past updates L-BFGS keeps to approximate the Hessian."),
                 Integer("maximum_number_of_iterations", 200, 1, 100_000, "Maximum number of L-BFGS iterations.")),
             (ml, s, p) => ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
@@ -55,10 +55,10 @@ public static class ModelCatalog
             needsNormalization: true,
             ModelFamily.StreamingLinear,
             Object(
-                OptionalNumber("l2_regularization", 0.01, 0, 1e6, "L2 penalty weight; null lets the trainer choose from the data size."),
-                OptionalNumber("l1_regularization", null, 0, 1e6, "L1 penalty weight; null lets the trainer choose."),
+                LogScale(OptionalNumber("l2_regularization", 0.01, 0, 1e6, "L2 penalty weight; null lets the trainer choose from the data size.")),
+                LogScale(OptionalNumber("l1_regularization", null, 0, 1e6, "L1 penalty weight; null lets the trainer choose.")),
                 OptionalInteger("maximum_number_of_iterations", 30, 1, 10_000, "Maximum passes over the data; null lets the trainer choose."),
-                Number("convergence_tolerance", 0.1, 0, 1, "Stop when the duality gap falls below this.", exclusiveMinimum: true)),
+                LogScale(Number("convergence_tolerance", 0.1, 0, 1, "Stop when the duality gap falls below this.", exclusiveMinimum: true))),
             (ml, s, p) => ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
             {
                 LabelColumnName = s.LabelColumn,
@@ -78,7 +78,7 @@ public static class ModelCatalog
             needsNormalization: true,
             ModelFamily.StreamingLinear,
             Object(
-                Number("lambda", 0.01, 0, 1e3, "Regularization strength.", exclusiveMinimum: true),
+                LogScale(Number("lambda", 0.01, 0, 1e3, "Regularization strength.", exclusiveMinimum: true)),
                 Integer("number_of_iterations", 10, 1, 10_000, "Passes over the data."),
                 Boolean("perform_projection", false, "Project the weights onto the unit ball after each update."),
                 Boolean("no_bias", false, "Fit without a bias term.")),
@@ -107,7 +107,7 @@ public static class ModelCatalog
             // One pass over the cached rows; its own state is the features × features normal equations (≤ 32 MB).
             ModelFamily.StreamingLinear,
             Object(
-                Number("alpha", 1.0, 0, 1e9, "L2 penalty weight on the coefficients (on standardized numeric features), as scikit-learn's Ridge alpha; 0 is ordinary least squares."),
+                LogScale(Number("alpha", 1.0, 0, 1e9, "L2 penalty weight on the coefficients (on standardized numeric features), as scikit-learn's Ridge alpha; 0 is ordinary least squares.")),
                 Boolean("fit_intercept", true, "Fit an unpenalized intercept; false makes the model pass through the origin.")),
             (ml, s, p) => new RidgeRegressionTrainer(ml, new RidgeRegressionTrainer.Options(
                 s.LabelColumn,
@@ -121,10 +121,10 @@ public static class ModelCatalog
             needsNormalization: true,
             ModelFamily.StreamingLinear,
             Object(
-                OptionalNumber("l2_regularization", null, 0, 1e6, "L2 penalty weight; null lets the trainer choose from the data size."),
-                OptionalNumber("l1_regularization", null, 0, 1e6, "L1 penalty weight; null lets the trainer choose."),
+                LogScale(OptionalNumber("l2_regularization", null, 0, 1e6, "L2 penalty weight; null lets the trainer choose from the data size.")),
+                LogScale(OptionalNumber("l1_regularization", null, 0, 1e6, "L1 penalty weight; null lets the trainer choose.")),
                 OptionalInteger("maximum_number_of_iterations", null, 1, 10_000, "Maximum passes over the data; null lets the trainer choose."),
-                Number("convergence_tolerance", 0.01, 0, 1, "Stop when the duality gap falls below this.", exclusiveMinimum: true)),
+                LogScale(Number("convergence_tolerance", 0.01, 0, 1, "Stop when the duality gap falls below this.", exclusiveMinimum: true))),
             (ml, s, p) => ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options
             {
                 LabelColumnName = s.LabelColumn,
@@ -142,9 +142,9 @@ public static class ModelCatalog
             needsNormalization: true,
             ModelFamily.StreamingLinear,
             Object(
-                Number("learning_rate", 0.1, 0, 10, "Initial step size.", exclusiveMinimum: true),
+                LogScale(Number("learning_rate", 0.1, 0, 10, "Initial step size.", exclusiveMinimum: true)),
                 Boolean("decrease_learning_rate", true, "Shrink the step size as training proceeds."),
-                Number("l2_regularization", 0.0, 0, 1e3, "L2 penalty weight."),
+                LogScale(Number("l2_regularization", 0.0, 0, 1e3, "L2 penalty weight.")),
                 Integer("number_of_iterations", 10, 1, 10_000, "Passes over the data.")),
             (ml, s, p) => ml.Regression.Trainers.OnlineGradientDescent(new OnlineGradientDescentTrainer.Options
             {
@@ -184,12 +184,12 @@ public static class ModelCatalog
         ModelFamily.LightGbm,
         Object(
             Integer("number_of_iterations", 100, 1, 10_000, "Number of boosting rounds (trees per class)."),
-            Number("learning_rate", 0.1, 0, 1, "Shrinkage applied to each tree.", exclusiveMinimum: true),
+            LogScale(Number("learning_rate", 0.1, 0, 1, "Shrinkage applied to each tree.", exclusiveMinimum: true)),
             Integer("number_of_leaves", 31, 2, 131_072, "Maximum leaves per tree."),
             Integer("minimum_example_count_per_leaf", 20, 1, 1_000_000, "Minimum training rows in a leaf."),
             Integer("maximum_bin_count_per_feature", 255, 2, 65_535, "Histogram bins per feature."),
-            Number("l2_regularization", 0.0, 0, 1e6, "L2 penalty on leaf values."),
-            Number("l1_regularization", 0.0, 0, 1e6, "L1 penalty on leaf values."),
+            LogScale(Number("l2_regularization", 0.0, 0, 1e6, "L2 penalty on leaf values.")),
+            LogScale(Number("l1_regularization", 0.0, 0, 1e6, "L1 penalty on leaf values.")),
             Number("feature_fraction", 1.0, 0, 1, "Fraction of features considered per tree.", exclusiveMinimum: true),
             Number("subsample_fraction", 1.0, 0, 1, "Fraction of rows sampled per tree (bagging; not with goss).", exclusiveMinimum: true),
             Enum("booster", "gbdt", ["gbdt", "dart", "goss"], "Boosting flavour: plain gradient boosting, with dropout (dart), or gradient-based one-side sampling (goss).")),
@@ -229,7 +229,10 @@ public static class ModelCatalog
                 Silent = true,
                 Booster = booster,
             });
-        });
+        })
+    {
+        BoostingRoundsParameter = "number_of_iterations",
+    };
 
     private static BoosterParameterBase.OptionsBase CreateBooster(ParameterValues p)
     {
@@ -268,7 +271,7 @@ public static class ModelCatalog
             Integer("number_of_trees", 100, 1, 10_000, "Number of boosting rounds."),
             Integer("number_of_leaves", classification ? 31 : 20, 2, 131_072, "Maximum leaves per tree."),
             Integer("minimum_example_count_per_leaf", classification ? 20 : 5, 1, 1_000_000, "Minimum training rows in a leaf."),
-            Number("learning_rate", classification ? 0.2 : 0.1, 0, 1, "Shrinkage applied to each tree.", exclusiveMinimum: true),
+            LogScale(Number("learning_rate", classification ? 0.2 : 0.1, 0, 1, "Shrinkage applied to each tree.", exclusiveMinimum: true)),
             Integer("maximum_bin_count_per_feature", 255, 2, 65_535, "Histogram bins per feature."),
             Number("feature_fraction", 1.0, 0, 1, "Fraction of features considered per tree.", exclusiveMinimum: true)),
         (ml, s, p) =>
@@ -284,7 +287,10 @@ public static class ModelCatalog
         },
         // N-gram features are sparse: a split on a rarer n-gram leaves few rows on one side
         // (package_sections: 0.8725 with 20 rows per leaf, 0.89 with 5).
-        classification ? TextDefaults(("minimum_example_count_per_leaf", 5)) : null);
+        classification ? TextDefaults(("minimum_example_count_per_leaf", 5)) : null)
+    {
+        BoostingRoundsParameter = "number_of_trees",
+    };
 
     private static ModelDefinition FastForest(bool classification) => new(
         classification ? "FastForestClassifier" : "FastForestRegressor",

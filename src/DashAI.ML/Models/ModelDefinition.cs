@@ -91,6 +91,12 @@ public sealed class ModelDefinition
         return schema;
     }
 
+    /// <summary>
+    /// The parameter counting boosting rounds (null for models that are not boosted): a hyperparameter search
+    /// stops unpromising trials early over rungs of it (see <see cref="Optimization.SuccessiveHalving"/>).
+    /// </summary>
+    public string? BoostingRoundsParameter { get; init; }
+
     public bool Fits(string taskName) => CompatibleTasks.Contains(taskName, StringComparer.Ordinal);
 
     /// <summary>Creates the trainer from validated, default-filled parameters.</summary>

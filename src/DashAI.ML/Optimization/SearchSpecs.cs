@@ -14,7 +14,7 @@ namespace DashAI.ML.Optimization;
 public static class SearchSpecs
 {
     /// <summary>The schema annotation that marks a parameter to search on a log scale (learning rates, regularization).</summary>
-    public const string LogScaleKeyword = "x-log-scale";
+    public const string LogScaleKeyword = ParameterSchema.LogScaleKeyword;
 
     private static readonly string[] SpecKeys = ["optimize", "lower_bound", "upper_bound", "choices"];
 

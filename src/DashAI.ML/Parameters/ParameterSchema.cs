@@ -8,11 +8,22 @@ namespace DashAI.ML.Parameters;
 /// <summary>
 /// Builds the JSON Schemas (draft 2020-12) that describe component parameters. Only the keywords
 /// <see cref="ParameterValidator"/> understands are emitted, so what the registry shows is exactly
-/// what validation enforces.
+/// what validation enforces, plus one annotation: <see cref="LogScaleKeyword"/>, which tells a
+/// hyperparameter search to search the parameter on a log scale (see <c>Optimization.SearchSpecs</c>).
 /// </summary>
 public static class ParameterSchema
 {
     public const string Dialect = "https://json-schema.org/draft/2020-12/schema";
+
+    /// <summary>The annotation that marks a number to search on a log scale (learning rates, penalties, tolerances).</summary>
+    public const string LogScaleKeyword = "x-log-scale";
+
+    /// <summary>Marks a numeric parameter to be searched on a log scale: its useful values span orders of magnitude.</summary>
+    public static (string, JsonObject) LogScale((string Name, JsonObject Schema) parameter)
+    {
+        parameter.Schema[LogScaleKeyword] = true;
+        return parameter;
+    }
 
     /// <summary>A schema of an object with the given properties and nothing else.</summary>
     public static JsonObject Object(params (string Name, JsonObject Schema)[] properties)

@@ -30,6 +30,7 @@ internal sealed class TrainingSession
 
     private readonly TextLoader _loader;
     private readonly TrainingPipeline _pipeline;
+    private readonly int _seed;
     private ITransformer? _labelMapper;
     private ITransformer? _encoder;
     private ITransformer? _featuresModel;
@@ -40,6 +41,7 @@ internal sealed class TrainingSession
         Model = model;
         Schema = schema;
         MLContext = new MLContext(seed);
+        _seed = seed;
         _loader = CanonicalCsv.CreateLoader(MLContext, schema);
         _pipeline = PipelineBuilder.BuildPipeline(MLContext, task, model, parameters, schema, seed);
     }
@@ -119,6 +121,18 @@ internal sealed class TrainingSession
     {
         var encoder = _encoder ?? throw new InvalidOperationException("Prepare the training data first.");
         _featuresModel = _pipeline.CreateModel().Fit(preparedTrain);
+        return PipelineBuilder.Chain(encoder, _featuresModel);
+    }
+
+    /// <summary>
+    /// Fits features and trainer with other parameters of the same model (a hyperparameter trial) on the prepared
+    /// data: the encoding does not depend on the trainer's parameters, so one prepared copy serves every trial.
+    /// </summary>
+    public ITransformer Fit(IDataView preparedTrain, JsonObject parameters)
+    {
+        var encoder = _encoder ?? throw new InvalidOperationException("Prepare the training data first.");
+        var pipeline = PipelineBuilder.BuildPipeline(MLContext, Task, Model, parameters, Schema, _seed);
+        _featuresModel = pipeline.CreateModel().Fit(preparedTrain);
         return PipelineBuilder.Chain(encoder, _featuresModel);
     }
 

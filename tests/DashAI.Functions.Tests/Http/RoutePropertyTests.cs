@@ -259,7 +259,7 @@ public sealed class RoutePropertyTests(ITestOutputHelper output)
     {
         var names = app.Storage.Names;
         var state = new List<string>();
-        foreach (var table in new[] { names.DatasetsTable, names.ExperimentsTable, names.RunsTable, names.JobsTable, names.ExplainersTable })
+        foreach (var table in new[] { names.DatasetsTable, names.ExperimentsTable, names.RunsTable, names.JobsTable, names.PredictionsTable, names.ExplainersTable, names.TrialsTable })
         {
             await foreach (var entity in app.Storage.Table(table).QueryAsync<TableEntity>(select: ["PartitionKey", "RowKey"]))
             {
