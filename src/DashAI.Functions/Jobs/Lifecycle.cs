@@ -67,6 +67,9 @@ public enum PredictionEvent
     Fail,
 
     /// <summary>Its job was cancelled.</summary>
+    Cancel,
+}
+
 /// <summary>What happens to a hyperparameter trial (<see cref="DashAI.Functions.Search.TrialEntity"/>).</summary>
 public enum TrialEvent
 {
@@ -153,6 +156,7 @@ public static class Lifecycle
 
     public static string Next(string from, PredictionEvent what) =>
         PredictionTransitions.TryGetValue((from, what), out var to) ? to : throw new RefusedTransitionException("prediction", from, Verb(what));
+
     public static IReadOnlyDictionary<(ExplainerStatus From, ExplainerEvent Event), ExplainerStatus> ExplainerTransitions { get; } =
         new Dictionary<(ExplainerStatus, ExplainerEvent), ExplainerStatus>
         {
@@ -171,6 +175,7 @@ public static class Lifecycle
         ExplainerTransitions.TryGetValue((from, what), out var to)
             ? to
             : throw new RefusedTransitionException("explainer", from.ToString().ToLowerInvariant(), what.ToString().ToLowerInvariant());
+
     public static IReadOnlyDictionary<(string From, TrialEvent Event), string> TrialTransitions { get; } =
         new Dictionary<(string, TrialEvent), string>
         {

@@ -353,9 +353,9 @@ public sealed partial class SearchCoordinator(Stores stores, IRunTrainer trainer
 
                     // The run now holds what its model trained with; the specs stay under search_space.
                     r.Parameters = parameters.ToJsonString();
-                    r.TrainMetrics = trained.TrainMetrics.ToJsonString();
-                    r.ValidationMetrics = trained.ValidationMetrics.ToJsonString();
-                    r.TestMetrics = trained.TestMetrics.ToJsonString();
+                    r.TrainMetrics = RunMetrics.Write(trained.TrainMetrics);
+                    r.ValidationMetrics = RunMetrics.Write(trained.ValidationMetrics);
+                    r.TestMetrics = RunMetrics.Write(trained.TestMetrics);
                     r.Artifacts = trained.Artifacts.ToJsonString();
                     r.RunPath = $"{stores.Storage.Names.ModelsContainer}/{modelBlob}";
                     r.DatasetSha256 = dataset.Sha256;

@@ -67,7 +67,8 @@ public sealed class ApiJsonTests
     public static TheoryData<object> Responses() =>
     [
         new RunDto(1, 2, Time, Time, "LogisticRegression", new JsonObject { ["l2"] = 1.5 }, new Dictionary<string, double?> { ["accuracy"] = 0.9, ["f1"] = null }, null, null, null,
-            "r", null, null, 3, Time, null, null, "training", null, null, 7, 42, "ab"),
+            "r", null, null, 3, Time, null, null, "training", null, null, 7, 42, "ab",
+            new JsonObject { ["name"] = "TPE" }, null, 3, 30, 0.97, null),
         new DatasetDto(1, "d", "T", Time, Time, "datasets/1", "CSVDataLoader", "d.csv", 10, null, 5, new Dictionary<string, long> { ["train"] = 4 },
             [new DatasetColumn("a", "float", 0, 2)], ["a"], null, DatasetSplits.From(SplitOptions.Default)),
         new ExperimentDto(3, 1, "e", "T", Time, Time),

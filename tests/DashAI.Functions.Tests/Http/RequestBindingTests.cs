@@ -51,7 +51,7 @@ public sealed class RequestBindingTests
     {
         var update = await RequestInput.BindAsync<RunUpdate>(Request("name=r&description=d"), CancellationToken.None);
 
-        Assert.Equal(new RunUpdate("r", "d", null), update);
+        Assert.Equal(new RunUpdate("r", "d", null, null), update);
     }
 
     [Theory]

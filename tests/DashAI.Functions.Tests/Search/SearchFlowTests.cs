@@ -257,9 +257,9 @@ public sealed class SearchFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    public void TheRegistryListsTheOptimizers()
+    public async Task TheRegistryListsTheOptimizers()
     {
-        var response = _app.Function<ComponentFunctions>().List(_app.Request("GET", query: "select_types=Optimizer"));
+        var response = await _app.Function<ComponentFunctions>().List(_app.Request("GET", query: "select_types=Optimizer"), CancellationToken.None);
 
         var listed = Assert.IsAssignableFrom<Microsoft.AspNetCore.Http.HttpResults.Ok<IEnumerable<ComponentDto>>>(response).Value!.ToList();
         Assert.Equal(["TPE", "Random"], listed.Select(c => c.Name));
