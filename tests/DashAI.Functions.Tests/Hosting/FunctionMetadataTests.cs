@@ -49,6 +49,8 @@ public sealed class FunctionMetadataTests
         { "ApiDocsAsset", "get", "docs/{file}" },
         { "CreateExplainer", "post", "explainer" },
         { "ListExplainers", "get", "explainer" },
+        { "ListRunTrials", "get", "run/{id}/trials" },
+        { "PlotRunTrials", "get", "run/{id}/trials/plot" },
         { "GetExplainer", "get", "explainer/{id}" },
         { "GetExplainerPlot", "get", "explainer/{id}/plot" },
         { "DeleteExplainer", "delete", "explainer/{id}" },

@@ -42,8 +42,8 @@ public sealed class RequestBindingTests
     [Fact]
     public void FieldsAreTheSnakeCaseNamesOfTheRecordThenItsAliases()
     {
-        Assert.Equal(["experiment_id", "model_name", "name", "description", "parameters", "seed"], RequestInput.FieldsOf<RunCreate>());
-        Assert.Equal(["run_name", "name", "run_description", "description", "parameters"], RequestInput.FieldsOf<RunUpdate>());
+        Assert.Equal(["experiment_id", "model_name", "name", "description", "parameters", "seed", "optimizer"], RequestInput.FieldsOf<RunCreate>());
+        Assert.Equal(["run_name", "name", "run_description", "description", "parameters", "optimizer"], RequestInput.FieldsOf<RunUpdate>());
     }
 
     [Fact]
