@@ -30,8 +30,8 @@ public sealed partial class RunFiles(Stores stores, DashAI.Functions.Explainers.
     public static string ModelBlobName(long runId) => $"{runId}/model.zip";
 
     /// <summary>
-    /// Deletes the run if its ETag still matches, then every file under its id (ids are never reused) and its
-    /// explainers with their files.
+    /// Deletes the run if its ETag still matches, then every file under its id (ids are never reused), its
+    /// explainers with their files, and the trials of its searches.
     /// </summary>
     public async Task DeleteRunAndFilesAsync(RunEntity run, ETag ifMatch, CancellationToken cancellationToken)
     {
@@ -43,6 +43,18 @@ public sealed partial class RunFiles(Stores stores, DashAI.Functions.Explainers.
         }
 
         await explainers.DeleteForRunAsync(run.Id, cancellationToken);
+        var trials = await stores.Trials.ListAsync(Azure.Data.Tables.TableClient.CreateQueryFilter($"RunId eq {run.Id}"), cancellationToken);
+        foreach (var trial in trials)
+        {
+            try
+            {
+                await stores.Trials.DeleteAsync(trial, trial.ETag, cancellationToken);
+            }
+            catch (Exception e) when (e is StaleEntityException or EntityNotFoundException)
+            {
+                // A trial handler of the run's last moments wrote or deleted it first; it belongs to a deleted run either way.
+            }
+        }
     }
 
     /// <summary>

@@ -157,6 +157,10 @@ public sealed class SearchFlowTests : IAsyncLifetime
         var png = new byte[8];
         Assert.Equal(8, await plot.RawBody.ReadAsync(png));
         Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, png);
+
+        // Deleting the run deletes its trials too.
+        (await _app.Invoke(_app.Request("DELETE"), (r, ct) => _app.Function<RunFunctions>().Delete(r, runId.ToString(), ct))).AssertStatus(204);
+        Assert.Empty(await _app.Stores.Trials.ListAsync(Azure.Data.Tables.TableClient.CreateQueryFilter($"RunId eq {runId}"), default));
     }
 
     [Fact]
