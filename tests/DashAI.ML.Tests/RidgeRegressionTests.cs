@@ -163,6 +163,88 @@ public class RidgeRegressionTests
         Assert.Contains(sparseRows, r => !r.Features.IsDense);
     }
 
+    [Fact]
+    public void ManyRowsReadOnParallelCursorsGiveTheDirectSolution()
+    {
+        // 1,000 rows: several full blocks of dense rows plus a partial one, read through a cache that
+        // hands out one cursor per core.
+        var rows = KnownProblem(rows: 1000, offset: 2);
+        var expected = DirectRidge(rows, 1.0, fitIntercept: true);
+        var mlContext = new MLContext(seed: 0);
+        var cached = mlContext.Data.Cache(mlContext.Data.LoadFromEnumerable(rows));
+
+        var model = Ridge(mlContext, 1.0, true).Fit(cached).Model;
+
+        var weights = model.Weights.ToArray();
+        for (var i = 0; i < FeatureCount; i++)
+        {
+            Assert.Equal(expected.Weights[i], weights[i], 1e-4);
+        }
+
+        Assert.Equal(expected.Bias, model.Bias, 1e-4);
+    }
+
+    [Fact]
+    public void FittingTwiceOnParallelCursorsGivesTheSameModelToTheLastBit()
+    {
+        var rows = KnownProblem(rows: 5000, offset: 2);
+        var mlContext = new MLContext(seed: 0);
+        var cached = mlContext.Data.Cache(mlContext.Data.LoadFromEnumerable(rows));
+
+        var models = Enumerable.Range(0, 4).Select(_ => Ridge(mlContext, 1.0, true).Fit(cached).Model).ToList();
+
+        Assert.All(models, m => Assert.Equal(models[0].Weights.ToArray(), m.Weights.ToArray()));
+        Assert.All(models, m => Assert.Equal(models[0].Bias, m.Bias));
+    }
+
+    [Fact]
+    public void RowsWithANonFiniteValueAreLeftOutOfTheSums()
+    {
+        var rows = KnownProblem(rows: 600, offset: 1);
+        var withBadRows = new List<Row>(rows);
+        withBadRows.Insert(10, new Row { Features = [1, float.NaN, 2], Label = 3 });
+        withBadRows.Insert(300, new Row { Features = [float.PositiveInfinity, 1, 2], Label = 3 });
+        withBadRows.Insert(500, new Row { Features = [1, 1, 2], Label = float.NaN });
+        var mlContext = new MLContext(seed: 0);
+
+        var clean = Fit(rows, 1.0, true, mlContext).Model;
+        var dirty = Fit(withBadRows, 1.0, true, mlContext).Model;
+
+        Assert.Equal(clean.Bias, dirty.Bias, 1e-4);
+        for (var i = 0; i < FeatureCount; i++)
+        {
+            Assert.Equal(clean.Weights[i], dirty.Weights[i], 1e-4);
+        }
+    }
+
+    [Fact]
+    public void DenseAndSparseRowsMixedInOnePassGiveTheAllDenseModel()
+    {
+        var rows = KnownProblem(rows: 700, offset: 1);
+        foreach (var row in rows.Where((_, i) => i % 4 == 0))
+        {
+            row.Features[2] = 0;
+        }
+
+        var mixed = rows.Select((r, i) => new SparseRow
+        {
+            Features = i % 2 == 0 ? Sparse(r.Features) : new VBuffer<float>(FeatureCount, r.Features),
+            Label = r.Label,
+        }).ToList();
+        var mlContext = new MLContext(seed: 0);
+
+        var dense = Fit(rows, 1.0, true, mlContext).Model;
+        var both = Ridge(mlContext, 1.0, true).Fit(mlContext.Data.LoadFromEnumerable(mixed)).Model;
+
+        Assert.Contains(mixed, r => !r.Features.IsDense);
+        Assert.Contains(mixed, r => r.Features.IsDense);
+        Assert.Equal(dense.Bias, both.Bias, 1e-4);
+        for (var i = 0; i < FeatureCount; i++)
+        {
+            Assert.Equal(dense.Weights[i], both.Weights[i], 1e-4);
+        }
+    }
+
     private static VBuffer<float> Sparse(float[] values)
     {
         var indices = Enumerable.Range(0, values.Length).Where(i => values[i] != 0).ToArray();
