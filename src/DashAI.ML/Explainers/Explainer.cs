@@ -130,7 +130,7 @@ internal sealed class ExplainContext
         Task = task;
         Schema = schema;
         Classes = classes;
-        Scorer = new BatchScorer(model, task.Kind, classes?.Count ?? 1);
+        Scorer = new BatchScorer(model, task.Kind, classes?.Count ?? 1, schema);
     }
 
     public MLContext MLContext { get; }

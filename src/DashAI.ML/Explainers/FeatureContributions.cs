@@ -317,48 +317,18 @@ internal sealed class LinearModel
         return null;
     }
 
-    /// <summary>
-    /// Which raw input column (index in <see cref="RowTable.Columns"/>) each slot of the feature vector comes from:
-    /// the vector is the numeric columns, then each categorical column's one-hot slots, then each text column's
-    /// n-grams, in input column order (see <see cref="MLTask.BuildFeatures"/>).
-    /// </summary>
+    /// <summary>Which raw input column each slot of the feature vector comes from (see <see cref="FeatureSpace.ColumnOfEachSlot"/>).</summary>
     public int[] ColumnOfEachSlot(ExplainContext context, RowTable table)
     {
-        var names = PipelineColumns.For(context.Schema);
         var schema = context.Model.GetOutputSchema(new MixedRowsView(table, 0, 0, (_, _) => 0).Schema);
-        var slots = new List<int>();
-        void Add(string part, int column)
-        {
-            var size = schema[part].Type is VectorDataViewType vector ? vector.Size : 1;
-            slots.AddRange(Enumerable.Repeat(column, size));
-        }
-
-        var numeric = Enumerable.Range(0, table.Columns.Count).Where(table.IsNumeric).ToList();
-        if (numeric.Count > 0)
-        {
-            slots.AddRange(numeric);
-        }
-
-        var categorical = Enumerable.Range(0, table.Columns.Count).Where(c => table.Columns[c].Type is ColumnType.Categorical or ColumnType.Boolean).ToList();
-        for (var i = 0; i < categorical.Count; i++)
-        {
-            Add(names.OneHot(i), categorical[i]);
-        }
-
-        var text = Enumerable.Range(0, table.Columns.Count).Where(c => table.Columns[c].Type == ColumnType.Text).ToList();
-        for (var i = 0; i < text.Count; i++)
-        {
-            Add(names.Text(i), text[i]);
-        }
-
-        var width = schema[names.Features].Type is VectorDataViewType features ? features.Size : 0;
-        if (slots.Count != width || Weights.Any(w => w.Length != width))
+        var slots = FeatureSpace.ColumnOfEachSlot(context.Schema, schema);
+        if (slots is null || Weights.Any(w => w.Length != slots.Length))
         {
             throw new InvalidOperationException(
-                $"The feature vector has {width} slots, the weights {Weights[0].Length}, and the columns account for {slots.Count}: the pipeline's layout changed.");
+                $"The feature vector has {slots?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "another layout of"} slots and the weights {Weights[0].Length}: the pipeline's layout changed.");
         }
 
-        return [.. slots];
+        return slots;
     }
 
     private static IEnumerable<ITransformer> Flatten(ITransformer transformer) =>

@@ -12,7 +12,8 @@ internal delegate int CellSource(long row, int column);
 
 /// <summary>
 /// An <see cref="IDataView"/> of the input columns whose cells come from a <see cref="RowTable"/> through a
-/// <see cref="CellSource"/>: what the saved model scores. Only ever read forward by one cursor at a time per view.
+/// <see cref="CellSource"/>: what the saved model scores. A cursor set splits the rows into contiguous ranges, one
+/// per cursor; a row's id is its virtual row number.
 /// </summary>
 internal sealed class MixedRowsView : IDataView
 {
@@ -43,20 +44,22 @@ internal sealed class MixedRowsView : IDataView
     public long? GetRowCount() => _count;
 
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
-        new Cursor(this, columnsNeeded);
+        new Cursor(this, columnsNeeded, new RowRange(_start, _count, 0));
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
-        [GetRowCursor(columnsNeeded, rand)];
+        [.. RowRange.Split(_start, _count, n).Select(range => new Cursor(this, columnsNeeded, range))];
 
     private sealed class Cursor : DataViewRowCursor
     {
         private readonly MixedRowsView _view;
         private readonly bool[] _active;
+        private readonly RowRange _range;
         private long _position = -1;
 
-        public Cursor(MixedRowsView view, IEnumerable<DataViewSchema.Column> columnsNeeded)
+        public Cursor(MixedRowsView view, IEnumerable<DataViewSchema.Column> columnsNeeded, RowRange range)
         {
             _view = view;
+            _range = range;
             _active = new bool[view.Schema.Count];
             foreach (var column in columnsNeeded)
             {
@@ -66,7 +69,7 @@ internal sealed class MixedRowsView : IDataView
 
         public override long Position => _position;
 
-        public override long Batch => 0;
+        public override long Batch => _range.Batch;
 
         public override DataViewSchema Schema => _view.Schema;
 
@@ -74,9 +77,9 @@ internal sealed class MixedRowsView : IDataView
 
         public override bool MoveNext()
         {
-            if (_position + 1 >= _view._count)
+            if (_position + 1 >= _range.Count)
             {
-                _position = _view._count;
+                _position = _range.Count;
                 return false;
             }
 
@@ -85,14 +88,14 @@ internal sealed class MixedRowsView : IDataView
         }
 
         public override ValueGetter<DataViewRowId> GetIdGetter() =>
-            (ref DataViewRowId id) => id = new DataViewRowId((ulong)(_view._start + _position), 0);
+            (ref DataViewRowId id) => id = new DataViewRowId((ulong)(_range.Start + _position), 0);
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
             var index = column.Index;
             var table = _view._table;
             var source = _view._source;
-            var start = _view._start;
+            var start = _range.Start;
             if (table.IsNumeric(index))
             {
                 var numbers = table.Numbers(index);
@@ -105,6 +108,25 @@ internal sealed class MixedRowsView : IDataView
             ValueGetter<ReadOnlyMemory<char>> textGetter = (ref ReadOnlyMemory<char> value) => value = texts[source(start + _position, index)];
             return textGetter as ValueGetter<TValue>
                 ?? throw new InvalidOperationException($"Column '{column.Name}' holds text, not {typeof(TValue).Name}.");
+        }
+    }
+}
+
+/// <summary>Rows <c>Start</c> to <c>Start + Count - 1</c> of a view, read by the cursor numbered <c>Batch</c> of a set.</summary>
+internal readonly record struct RowRange(long Start, long Count, long Batch)
+{
+    /// <summary>At most <paramref name="parts"/> contiguous ranges of nearly equal size covering the rows (one when there are none).</summary>
+    public static IEnumerable<RowRange> Split(long start, long count, int parts)
+    {
+        parts = (int)Math.Clamp(count, 1, Math.Max(1, parts));
+        var size = count / parts;
+        var extra = count % parts;
+        var next = start;
+        for (var i = 0; i < parts; i++)
+        {
+            var length = size + (i < extra ? 1 : 0);
+            yield return new RowRange(next, length, i);
+            next += length;
         }
     }
 }

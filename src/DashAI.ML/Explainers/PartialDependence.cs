@@ -101,7 +101,8 @@ internal static class PartialDependence
                 (long)rows * points,
                 (row, c) => c == column ? offset + (int)(row / rows) : (int)(row % rows),
                 cancellationToken,
-                done => progress?.Report(new ExplainProgress("scoring", done - startScored, total)));
+                done => progress?.Report(new ExplainProgress("scoring", done - startScored, total)),
+                mixing: [column]);
             for (var output = 0; output < width; output++)
             {
                 for (var g = 0; g < points; g++)

@@ -102,7 +102,8 @@ internal static class PermutationImportance
                 (long)rows * repeats,
                 (row, c) => c == shuffled ? permutations[row / rows][row % rows] : (int)(row % rows),
                 cancellationToken,
-                Report);
+                Report,
+                mixing: [shuffled]);
             var losses = new double[repeats];
             for (var k = 0; k < repeats; k++)
             {
