@@ -48,6 +48,12 @@ public interface IJobHandler
 
     /// <summary>Records the end of an attempt in metrics: status finished, error or cancelled, and a bounded error kind.</summary>
     void RecordEnded(string status, string? errorKind);
+
+    /// <summary>
+    /// Stale recovery for a job that waits on jobs it started (<see cref="JobResult.Waiting"/>): sends again the
+    /// messages of those jobs that look lost. Returns how many it sent. Types that never wait keep the default.
+    /// </summary>
+    Task<int> RecoverWaitingAsync(JobEntity job, CancellationToken cancellationToken) => Task.FromResult(0);
 }
 
 /// <summary>How a target ends when its job cannot succeed.</summary>

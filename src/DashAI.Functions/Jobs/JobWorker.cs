@@ -113,7 +113,8 @@ public sealed partial class JobWorker(
     /// The safety net under at-least-once delivery: a running job whose heartbeat went stale may have lost its
     /// message too (a duplicate delivery completed it while the attempt that later died was working). Sending the
     /// message again is always safe — the claim decides — and the next delivery restarts the job. Jobs waiting on
-    /// other jobs (a search on its trials) have no attempt and are left alone.
+    /// other jobs (a search on its trials) have no attempt: their handler sends again the messages of the jobs they
+    /// wait on that look lost (a trial created just before its instance died), so the wait always ends.
     /// Access pattern: one partition scan of the jobs table filtered on status.
     /// </summary>
     public async Task<int> RecoverStaleJobsAsync(CancellationToken cancellationToken)
@@ -126,6 +127,14 @@ public sealed partial class JobWorker(
             await SendAsync(job, cancellationToken);
             LogRecovered(logger, HandlerFor(job.Type)?.Noun ?? "Job", HandlerFor(job.Type)?.TargetOf(job) ?? job.Id, job.Id);
             resent++;
+        }
+
+        foreach (var job in running.Where(j => j.Waiting))
+        {
+            if (HandlerFor(job.Type) is { } handler)
+            {
+                resent += await handler.RecoverWaitingAsync(job, cancellationToken);
+            }
         }
 
         return resent;

@@ -157,11 +157,35 @@ public sealed partial class SearchCoordinator(Stores stores, IRunTrainer trainer
         }
 
         // A trial whose job or message was lost between its creation steps gets them again.
+        await EnsureQueuedTrialsAsync(trials, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stale recovery for a searching run (its job waits on the trials): a queued trial whose job is missing, or
+    /// whose job has waited unclaimed for longer than a message takes, gets its job and message again. Needed when
+    /// the trial created last lost its message: no other trial would end and send it. Returns the messages sent.
+    /// </summary>
+    public async Task<int> RecoverTrialsAsync(long runId, long searchJobId, CancellationToken cancellationToken)
+    {
+        var run = await stores.Runs.FindAsync(runId, cancellationToken);
+        if (run is null || run.JobId != searchJobId || run.RunStatus != RunStatus.Started)
+        {
+            return 0;
+        }
+
+        return await EnsureQueuedTrialsAsync(await ListTrialsAsync(runId, searchJobId, cancellationToken), cancellationToken);
+    }
+
+    private async Task<int> EnsureQueuedTrialsAsync(List<TrialEntity> trials, CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
+        var sent = 0;
         foreach (var trial in trials.Where(t => t.Status == TrialStatus.Queued))
         {
-            await EnsureJobAsync(trial, now, cancellationToken);
+            sent += await EnsureJobAsync(trial, now, cancellationToken) ? 1 : 0;
         }
+
+        return sent;
     }
 
     /// <summary>Ends the pending trials of a search that ended (cancelled, failed): queued ones at once, running ones at their next check.</summary>
@@ -238,44 +262,65 @@ public sealed partial class SearchCoordinator(Stores stores, IRunTrainer trainer
     }
 
     /// <summary>
-    /// Gives a queued trial its job and message: creates the job when the trial has none (one creator wins the trial's
-    /// ETag; a loser's job is cancelled), and sends the message of a new job, or again of one queued for long.
+    /// Gives a queued trial its job and message. The job's id is reserved and written on the trial first (one writer
+    /// wins the trial's ETag; a loser leaves only an unused number), then the job is created under that id and its
+    /// message sent; a trial whose job is missing (its creator died in between) gets it created under the same id,
+    /// and a job queued for long gets its message again. Returns whether it sent a message.
     /// </summary>
-    private async Task EnsureJobAsync(TrialEntity trial, DateTimeOffset? now, CancellationToken cancellationToken)
+    private async Task<bool> EnsureJobAsync(TrialEntity trial, DateTimeOffset? now, CancellationToken cancellationToken)
     {
-        if (trial.JobId is { } existingId)
+        var jobId = trial.JobId;
+        if (jobId is null)
         {
-            var existing = await stores.Jobs.FindAsync(existingId, cancellationToken);
-            if (now is { } at && existing is { Status: JobStatus.Queued } && at - existing.Created > ResendQueuedAfter)
+            var reserved = await stores.Jobs.NextIdAsync(cancellationToken);
+            var owned = await stores.Trials.ChangeAsync(
+                trial.Id,
+                t =>
+                {
+                    if (t.JobId is not null || t.Status != TrialStatus.Queued)
+                    {
+                        return false;
+                    }
+
+                    t.JobId = reserved;
+                    return true;
+                },
+                cancellationToken);
+            if (owned is null)
             {
-                await SendAsync(existing, cancellationToken);
+                return false;
             }
 
-            return;
+            jobId = reserved;
         }
 
-        var job = await stores.Jobs.CreateAsync(
-            new JobEntity { Type = JobTypes.Trial, RunId = trial.RunId, TargetId = trial.Id, Status = JobStatus.Queued }, cancellationToken);
-        var owned = await stores.Trials.ChangeAsync(
-            trial.Id,
-            t =>
-            {
-                if (t.JobId is not null || t.Status != TrialStatus.Queued)
-                {
-                    return false;
-                }
-
-                t.JobId = job.Id;
-                return true;
-            },
-            cancellationToken);
-        if (owned is null)
+        var job = await stores.Jobs.FindAsync(jobId.Value, cancellationToken);
+        if (job is null)
         {
-            await stores.Jobs.ChangeAsync(job.Id, j => JobStatus.IsActive(j.Status) && j.Finish(JobStatus.Cancelled, "Another job took the trial.", time.GetUtcNow()), cancellationToken);
-            return;
+            try
+            {
+                job = await stores.Jobs.CreateAsync(
+                    new JobEntity { Type = JobTypes.Trial, RunId = trial.RunId, TargetId = trial.Id, Status = JobStatus.Queued },
+                    cancellationToken,
+                    reservedId: jobId.Value);
+            }
+            catch (DuplicateNameException)
+            {
+                // Another writer created it at the same moment, and sends its message.
+                return false;
+            }
+
+            await SendAsync(job, cancellationToken);
+            return true;
         }
 
-        await SendAsync(job, cancellationToken);
+        if (now is { } at && job.Status == JobStatus.Queued && at - job.Created > ResendQueuedAfter)
+        {
+            await SendAsync(job, cancellationToken);
+            return true;
+        }
+
+        return false;
     }
 
     private async Task SendAsync(JobEntity job, CancellationToken cancellationToken) =>

@@ -165,4 +165,8 @@ public sealed class TrainingJobHandler(Stores stores, IRunTrainer trainer, TimeP
             cancellationToken);
 
     public void RecordEnded(string status, string? errorKind) => DashAITelemetry.RecordRunEnded(status, errorKind);
+
+    /// <summary>A searching run's job waits on its trials: their lost messages are sent again.</summary>
+    public Task<int> RecoverWaitingAsync(JobEntity job, CancellationToken cancellationToken) =>
+        search.RecoverTrialsAsync(job.RunId, job.Id, cancellationToken);
 }
