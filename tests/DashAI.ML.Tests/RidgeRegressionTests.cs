@@ -25,13 +25,7 @@ public class RidgeRegressionTests
 
         var model = Fit(rows, alpha, fitIntercept).Model;
 
-        var weights = model.Weights.ToArray();
-        for (var i = 0; i < FeatureCount; i++)
-        {
-            Assert.Equal(expected.Weights[i], weights[i], 1e-4);
-        }
-
-        Assert.Equal(expected.Bias, model.Bias, 1e-4);
+        AssertModel(expected.Weights, expected.Bias, model);
     }
 
     [Fact]
@@ -175,13 +169,7 @@ public class RidgeRegressionTests
 
         var model = Ridge(mlContext, 1.0, true).Fit(cached).Model;
 
-        var weights = model.Weights.ToArray();
-        for (var i = 0; i < FeatureCount; i++)
-        {
-            Assert.Equal(expected.Weights[i], weights[i], 1e-4);
-        }
-
-        Assert.Equal(expected.Bias, model.Bias, 1e-4);
+        AssertModel(expected.Weights, expected.Bias, model);
     }
 
     [Fact]
@@ -210,11 +198,7 @@ public class RidgeRegressionTests
         var clean = Fit(rows, 1.0, true, mlContext).Model;
         var dirty = Fit(withBadRows, 1.0, true, mlContext).Model;
 
-        Assert.Equal(clean.Bias, dirty.Bias, 1e-4);
-        for (var i = 0; i < FeatureCount; i++)
-        {
-            Assert.Equal(clean.Weights[i], dirty.Weights[i], 1e-4);
-        }
+        AssertModel([.. clean.Weights.Select(w => (double)w)], clean.Bias, dirty);
     }
 
     [Fact]
@@ -238,11 +222,18 @@ public class RidgeRegressionTests
 
         Assert.Contains(mixed, r => !r.Features.IsDense);
         Assert.Contains(mixed, r => r.Features.IsDense);
-        Assert.Equal(dense.Bias, both.Bias, 1e-4);
+        AssertModel([.. dense.Weights.Select(w => (double)w)], dense.Bias, both);
+    }
+
+    private static void AssertModel(double[] weights, double bias, LinearRegressionModelParameters model)
+    {
+        var actual = model.Weights.ToArray();
         for (var i = 0; i < FeatureCount; i++)
         {
-            Assert.Equal(dense.Weights[i], both.Weights[i], 1e-4);
+            Assert.Equal(weights[i], actual[i], 1e-4);
         }
+
+        Assert.Equal(bias, model.Bias, 1e-4);
     }
 
     private static VBuffer<float> Sparse(float[] values)

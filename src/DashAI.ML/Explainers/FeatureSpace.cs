@@ -267,39 +267,16 @@ internal sealed class FeatureRowsView : IDataView
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
         [.. RowRange.Split(_start, _count, n).Select(range => new Cursor(this, range))];
 
-    private sealed class Cursor(FeatureRowsView view, RowRange range) : DataViewRowCursor
+    private sealed class Cursor(FeatureRowsView view, RowRange range) : RangeCursor(view.Schema, range)
     {
-        private long _position = -1;
-
-        public override long Position => _position;
-
-        public override long Batch => range.Batch;
-
-        public override DataViewSchema Schema => view.Schema;
-
         public override bool IsColumnActive(DataViewSchema.Column column) => true;
-
-        public override bool MoveNext()
-        {
-            if (_position + 1 >= range.Count)
-            {
-                _position = range.Count;
-                return false;
-            }
-
-            _position++;
-            return true;
-        }
-
-        public override ValueGetter<DataViewRowId> GetIdGetter() =>
-            (ref DataViewRowId id) => id = new DataViewRowId((ulong)(range.Start + _position), 0);
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
             ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) =>
             {
                 var editor = VBufferEditor.Create(ref value, view._table.Width);
-                view._table.Fill(range.Start + _position, view._source, view._plan, editor.Values);
+                view._table.Fill(Row, view._source, view._plan, editor.Values);
                 value = editor.Commit();
             };
             return getter as ValueGetter<TValue> ?? throw new InvalidOperationException($"The feature column holds float vectors, not {typeof(TValue).Name}.");

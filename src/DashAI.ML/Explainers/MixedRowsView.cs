@@ -49,17 +49,15 @@ internal sealed class MixedRowsView : IDataView
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
         [.. RowRange.Split(_start, _count, n).Select(range => new Cursor(this, columnsNeeded, range))];
 
-    private sealed class Cursor : DataViewRowCursor
+    private sealed class Cursor : RangeCursor
     {
         private readonly MixedRowsView _view;
         private readonly bool[] _active;
-        private readonly RowRange _range;
-        private long _position = -1;
 
         public Cursor(MixedRowsView view, IEnumerable<DataViewSchema.Column> columnsNeeded, RowRange range)
+            : base(view.Schema, range)
         {
             _view = view;
-            _range = range;
             _active = new bool[view.Schema.Count];
             foreach (var column in columnsNeeded)
             {
@@ -67,45 +65,23 @@ internal sealed class MixedRowsView : IDataView
             }
         }
 
-        public override long Position => _position;
-
-        public override long Batch => _range.Batch;
-
-        public override DataViewSchema Schema => _view.Schema;
-
         public override bool IsColumnActive(DataViewSchema.Column column) => _active[column.Index];
-
-        public override bool MoveNext()
-        {
-            if (_position + 1 >= _range.Count)
-            {
-                _position = _range.Count;
-                return false;
-            }
-
-            _position++;
-            return true;
-        }
-
-        public override ValueGetter<DataViewRowId> GetIdGetter() =>
-            (ref DataViewRowId id) => id = new DataViewRowId((ulong)(_range.Start + _position), 0);
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
             var index = column.Index;
             var table = _view._table;
             var source = _view._source;
-            var start = _range.Start;
             if (table.IsNumeric(index))
             {
                 var numbers = table.Numbers(index);
-                ValueGetter<float> getter = (ref float value) => value = numbers[source(start + _position, index)];
+                ValueGetter<float> getter = (ref float value) => value = numbers[source(Row, index)];
                 return getter as ValueGetter<TValue>
                     ?? throw new InvalidOperationException($"Column '{column.Name}' holds numbers, not {typeof(TValue).Name}.");
             }
 
             var texts = table.Texts(index);
-            ValueGetter<ReadOnlyMemory<char>> textGetter = (ref ReadOnlyMemory<char> value) => value = texts[source(start + _position, index)];
+            ValueGetter<ReadOnlyMemory<char>> textGetter = (ref ReadOnlyMemory<char> value) => value = texts[source(Row, index)];
             return textGetter as ValueGetter<TValue>
                 ?? throw new InvalidOperationException($"Column '{column.Name}' holds text, not {typeof(TValue).Name}.");
         }
@@ -129,4 +105,34 @@ internal readonly record struct RowRange(long Start, long Count, long Batch)
             next += length;
         }
     }
+}
+
+/// <summary>A forward cursor over one <see cref="RowRange"/> of a view whose rows are numbered: the row id is the number.</summary>
+internal abstract class RangeCursor(DataViewSchema schema, RowRange range) : DataViewRowCursor
+{
+    private long _position = -1;
+
+    public override long Position => _position;
+
+    public override long Batch => range.Batch;
+
+    public override DataViewSchema Schema => schema;
+
+    /// <summary>The number of the current row in the whole view.</summary>
+    protected long Row => range.Start + _position;
+
+    public override bool MoveNext()
+    {
+        if (_position + 1 >= range.Count)
+        {
+            _position = range.Count;
+            return false;
+        }
+
+        _position++;
+        return true;
+    }
+
+    public override ValueGetter<DataViewRowId> GetIdGetter() =>
+        (ref DataViewRowId id) => id = new DataViewRowId((ulong)Row, 0);
 }
