@@ -17,18 +17,13 @@ namespace DashAI.Functions.Explainers;
 /// <summary>Explainer endpoints: explain a trained run as a job (type 2), list and read explainers, their plots, delete them.</summary>
 public sealed partial class ExplainerFunctions(Stores stores, JobWorker worker, ExplainerFiles files, TimeProvider time, ILogger<ExplainerFunctions> logger)
 {
-    private static readonly string[] CreateFields = ["run_id", "explainer_name", "parameters"];
-
     [Function("CreateExplainer")]
     [ApiOperation("Explain a trained run: validates the parameters (defaults filled and stored), creates the explainer and queues its job (type 2)", Status = 201, Response = typeof(ExplainerDto), Body = typeof(ExplainerCreate), Errors = [400, 404, 409, 415])]
     public async Task<IResult> Create(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "explainer")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, CreateFields, cancellationToken);
-        var runId = input.RequireLong("run_id");
-        var name = input.RequireString("explainer_name");
-        var given = input.GetObject("parameters");
+        var (runId, name, given) = await RequestInput.BindAsync<ExplainerCreate>(request, cancellationToken);
         if (ExplainerCatalog.Find(name) is null)
         {
             throw new InvalidInputException($"Unknown explainer '{name}'; known explainers: {string.Join(", ", ExplainerCatalog.All.Select(e => e.Name))}.");
@@ -98,9 +93,9 @@ public sealed partial class ExplainerFunctions(Stores stores, JobWorker worker, 
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "explainer")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, ["run_id"], cancellationToken);
+        var query = await RequestInput.BindAsync<ExplainerListQuery>(request, cancellationToken);
         // One partition; filtered on the run when given.
-        var filter = input.GetLong("run_id") is { } runId ? TableClient.CreateQueryFilter($"RunId eq {runId}") : null;
+        var filter = query.RunId is { } runId ? TableClient.CreateQueryFilter($"RunId eq {runId}") : null;
         return await PageRequest.From(request).ListAsync(request, stores.Explainers, filter, ExplainerDto.From, cancellationToken);
     }
 
@@ -122,9 +117,9 @@ public sealed partial class ExplainerFunctions(Stores stores, JobWorker worker, 
         string id,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, ["row"], cancellationToken);
+        var query = await RequestInput.BindAsync<ExplainerPlotQuery>(request, cancellationToken);
         var explainer = await stores.Explainers.GetAsync(RequestInput.ParseId(id), cancellationToken);
-        var row = input.GetLong("row") ?? 0;
+        var row = query.Row ?? 0;
         if (explainer.ExplainerStatus != ExplainerStatus.Finished)
         {
             throw new NotFoundException($"Explainer {explainer.Id} has no plot: its status is {explainer.ExplainerStatus}.");

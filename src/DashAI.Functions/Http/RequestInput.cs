@@ -173,14 +173,20 @@ public sealed class RequestInput
             arguments[i] = (Nullable.GetUnderlyingType(field.Type) ?? field.Type) switch
             {
                 var t when t == typeof(long) => field.Required ? RequireLong(names) : GetLong(names),
+                var t when t == typeof(int) => ToInt32(names[0], field.Required ? RequireLong(names) : GetLong(names)),
                 var t when t == typeof(string) => field.Required ? RequireString(names) : GetString(names),
                 var t when t == typeof(JsonObject) => field.Required ? GetObject(names) ?? throw new BadRequestException($"'{names[0]}' is required.") : GetObject(names),
-                var t => throw new InvalidOperationException($"{typeof(T).Name}.{field.Name}: RequestInput binds long, string and JsonObject fields, not {t.Name}."),
+                var t => throw new InvalidOperationException($"{typeof(T).Name}.{field.Name}: RequestInput binds long, int, string and JsonObject fields, not {t.Name}."),
             };
         }
 
         return (T)binding.Constructor.Invoke(arguments);
     }
+
+    private static int? ToInt32(string name, long? value) =>
+        value is null or (>= int.MinValue and <= int.MaxValue)
+            ? (int?)value
+            : throw new BadRequestException($"'{name}' must be an integer from {int.MinValue} to {int.MaxValue}, got {value}.");
 
     /// <summary>
     /// The thesis form of a request whose body is one field's value (a run's parameters object): the same fields, with

@@ -32,7 +32,6 @@ public sealed partial class PredictionFunctions(
     TimeProvider time,
     ILogger<PredictionFunctions> logger)
 {
-    private static readonly string[] CreateFields = ["run_id", "dataset_id"];
     private static readonly string[] FormParamsFields = ["run_id", "dataloader", "dataloader_params"];
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -129,9 +128,7 @@ public sealed partial class PredictionFunctions(
             return await CreateFromFileAsync(request, cancellationToken);
         }
 
-        var input = await RequestInput.ReadAsync(request, CreateFields, cancellationToken);
-        var runId = input.RequireLong("run_id");
-        var datasetId = input.RequireLong("dataset_id");
+        var (runId, datasetId) = await RequestInput.BindAsync<PredictionCreate>(request, cancellationToken);
         var run = await FinishedRunAsync(runId, cancellationToken);
         var dataset = await stores.Datasets.GetAsync(datasetId, cancellationToken);
         var trainedOn = await models.SchemaAsync(run, cancellationToken);
@@ -159,9 +156,9 @@ public sealed partial class PredictionFunctions(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "prediction")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        var input = await RequestInput.ReadAsync(request, ["run_id"], cancellationToken);
+        var query = await RequestInput.BindAsync<PredictionListQuery>(request, cancellationToken);
         string? filter = null;
-        if (input.GetLong("run_id") is { } runId)
+        if (query.RunId is { } runId)
         {
             _ = await stores.Runs.GetAsync(runId, cancellationToken);
             filter = TableClient.CreateQueryFilter($"RunId eq {runId}");

@@ -40,6 +40,19 @@ public sealed class RequestBindingTests
     }
 
     [Fact]
+    public async Task AnIntFieldBindsAndRefusesAnIntegerOutsideItsRange()
+    {
+        var given = await RequestInput.BindAsync<DashAI.Functions.Explainers.ExplainerPlotQuery>(Request("row=3"), CancellationToken.None);
+        var absent = await RequestInput.BindAsync<DashAI.Functions.Explainers.ExplainerPlotQuery>(Request(), CancellationToken.None);
+        var tooLarge = await Assert.ThrowsAsync<BadRequestException>(() =>
+            RequestInput.BindAsync<DashAI.Functions.Explainers.ExplainerPlotQuery>(Request("row=3000000000"), CancellationToken.None));
+
+        Assert.Equal(3, given.Row);
+        Assert.Null(absent.Row);
+        Assert.Equal("'row' must be an integer from -2147483648 to 2147483647, got 3000000000.", tooLarge.Message);
+    }
+
+    [Fact]
     public void FieldsAreTheSnakeCaseNamesOfTheRecordThenItsAliases()
     {
         Assert.Equal(["experiment_id", "model_name", "name", "description", "parameters", "seed", "optimizer"], RequestInput.FieldsOf<RunCreate>());
