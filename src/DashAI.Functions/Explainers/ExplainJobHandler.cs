@@ -135,20 +135,15 @@ public sealed class ExplainJobHandler(Stores stores, TimeProvider time) : IJobHa
     public async Task BeatAsync(JobEntity job, JobProgress progress, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var (stage, done, total) = (progress.Stage, progress.Done, progress.Total);
-        await stores.Explainers.ChangeAsync(
+        await stores.Explainers.BeatAsync(
             TargetOf(job),
+            job,
+            now,
             e =>
             {
-                if (e.JobId != job.Id || e.ExplainerStatus != ExplainerStatus.Started)
-                {
-                    return false;
-                }
-
-                e.Heartbeat = now;
                 e.Stage = stage;
                 e.Done = done;
                 e.Total = total;
-                return true;
             },
             cancellationToken);
     }
@@ -160,19 +155,7 @@ public sealed class ExplainJobHandler(Stores stores, TimeProvider time) : IJobHa
             cancellationToken);
 
     public async Task ReleaseAsync(JobEntity job, CancellationToken cancellationToken) =>
-        await stores.Explainers.ChangeAsync(
-            TargetOf(job),
-            e =>
-            {
-                if (e.JobId != job.Id || e.ExplainerStatus != ExplainerStatus.Started)
-                {
-                    return false;
-                }
-
-                e.Heartbeat = null;
-                return true;
-            },
-            cancellationToken);
+        await stores.Explainers.ReleaseAsync(TargetOf(job), job, cancellationToken);
 
     public void RecordEnded(string status, string? errorKind) => DashAITelemetry.RecordExplainerEnded(status, errorKind);
 

@@ -14,7 +14,7 @@ public enum ExplainerStatus
 }
 
 /// <summary>An explanation of a trained run (an explainer and its parameters) as stored in the <c>explainers</c> table.</summary>
-public sealed class ExplainerEntity : EntityBase
+public sealed class ExplainerEntity : EntityBase, DashAI.Functions.Jobs.IJobTarget
 {
     /// <summary>The run whose model it explains.</summary>
     public long RunId { get; set; }
@@ -44,6 +44,8 @@ public sealed class ExplainerEntity : EntityBase
 
     /// <summary>While STARTED: refreshed by the attempt; a stale heartbeat means the attempt died.</summary>
     public DateTimeOffset? Heartbeat { get; set; }
+
+    bool DashAI.Functions.Jobs.IJobTarget.IsWorking => ExplainerStatus == ExplainerStatus.Started;
 
     public string? Error { get; set; }
 

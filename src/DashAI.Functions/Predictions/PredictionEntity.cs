@@ -22,7 +22,7 @@ public static class PredictionStatus
 /// original upload, in order) or an uploaded file (kept as <c>predictions/{id}/input</c>). The job of type
 /// <see cref="JobTypes.Predict"/> writes <c>predictions/{id}/predictions.csv</c>.
 /// </summary>
-public sealed class PredictionEntity : EntityBase
+public sealed class PredictionEntity : EntityBase, DashAI.Functions.Jobs.IJobTarget
 {
     public long RunId { get; set; }
 
@@ -51,6 +51,8 @@ public sealed class PredictionEntity : EntityBase
 
     /// <summary>While running: refreshed by the attempt with the rows scored so far.</summary>
     public DateTimeOffset? Heartbeat { get; set; }
+
+    bool DashAI.Functions.Jobs.IJobTarget.IsWorking => Status == PredictionStatus.Running;
 
     /// <summary>Rows scored so far (while running) or in all (finished).</summary>
     public long RowsScored { get; set; }

@@ -131,19 +131,11 @@ public sealed class PredictionJobHandler(Stores stores, PredictionModels models,
     {
         ArgumentNullException.ThrowIfNull(progress);
         var done = progress.Done;
-        await stores.Predictions.ChangeAsync(
+        await stores.Predictions.BeatAsync(
             TargetOf(job),
-            p =>
-            {
-                if (p.JobId != job.Id || p.Status != PredictionStatus.Running)
-                {
-                    return false;
-                }
-
-                p.Heartbeat = now;
-                p.RowsScored = done ?? p.RowsScored;
-                return true;
-            },
+            job,
+            now,
+            p => p.RowsScored = done ?? p.RowsScored,
             cancellationToken);
     }
 
@@ -155,19 +147,7 @@ public sealed class PredictionJobHandler(Stores stores, PredictionModels models,
     }
 
     public async Task ReleaseAsync(JobEntity job, CancellationToken cancellationToken) =>
-        await stores.Predictions.ChangeAsync(
-            TargetOf(job),
-            p =>
-            {
-                if (p.JobId != job.Id || p.Status != PredictionStatus.Running)
-                {
-                    return false;
-                }
-
-                p.Heartbeat = null;
-                return true;
-            },
-            cancellationToken);
+        await stores.Predictions.ReleaseAsync(TargetOf(job), job, cancellationToken);
 
     public void RecordEnded(string status, string? errorKind) => DashAITelemetry.RecordPredictionEnded(status, errorKind);
 

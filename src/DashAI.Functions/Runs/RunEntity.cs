@@ -15,7 +15,7 @@ public enum RunStatus
 }
 
 /// <summary>A run (a model and its parameters in an experiment) as stored in the <c>runs</c> table.</summary>
-public sealed class RunEntity : EntityBase
+public sealed class RunEntity : EntityBase, IJobTarget
 {
     public long ExperimentId { get; set; }
 
@@ -93,6 +93,8 @@ public sealed class RunEntity : EntityBase
 
     [System.Runtime.Serialization.IgnoreDataMember]
     public RunStatus RunStatus => (RunStatus)Status;
+
+    bool IJobTarget.IsWorking => RunStatus == RunStatus.Started;
 
     /// <summary>
     /// Ends the run in a final status on behalf of job <paramref name="jobId"/>; returns false (changing nothing) when

@@ -28,7 +28,7 @@ public static class TrialStatus
 /// One trial of a tuned run's search, in the <c>trials</c> table. Its unique name — run, search job and trial number —
 /// makes creating trial N of a search happen once however many finished trials race to create it.
 /// </summary>
-public sealed class TrialEntity : EntityBase
+public sealed class TrialEntity : EntityBase, DashAI.Functions.Jobs.IJobTarget
 {
     public long RunId { get; set; }
 
@@ -62,6 +62,8 @@ public sealed class TrialEntity : EntityBase
     public DateTimeOffset? EndTime { get; set; }
 
     public DateTimeOffset? Heartbeat { get; set; }
+
+    bool DashAI.Functions.Jobs.IJobTarget.IsWorking => Status == TrialStatus.Running;
 
     public string? Error { get; set; }
 

@@ -128,19 +128,7 @@ public sealed class TrialJobHandler(Stores stores, SearchCoordinator search, IOp
     }
 
     public async Task BeatAsync(JobEntity job, JobProgress progress, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await stores.Trials.ChangeAsync(
-            TargetOf(job),
-            t =>
-            {
-                if (t.JobId != job.Id || t.Status != TrialStatus.Running)
-                {
-                    return false;
-                }
-
-                t.Heartbeat = now;
-                return true;
-            },
-            cancellationToken);
+        await stores.Trials.BeatAsync(TargetOf(job), job, now, null, cancellationToken);
 
     /// <summary>A failed trial counts as done (the search goes on without it); a cancelled one belongs to a search that ended.</summary>
     public async Task EndAsync(JobEntity job, JobEnd end, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
@@ -165,19 +153,7 @@ public sealed class TrialJobHandler(Stores stores, SearchCoordinator search, IOp
     }
 
     public async Task ReleaseAsync(JobEntity job, CancellationToken cancellationToken) =>
-        await stores.Trials.ChangeAsync(
-            TargetOf(job),
-            t =>
-            {
-                if (t.JobId != job.Id || t.Status != TrialStatus.Running)
-                {
-                    return false;
-                }
-
-                t.Heartbeat = null;
-                return true;
-            },
-            cancellationToken);
+        await stores.Trials.ReleaseAsync(TargetOf(job), job, cancellationToken);
 
     public void RecordEnded(string status, string? errorKind)
     {

@@ -123,20 +123,7 @@ public sealed class TrainingJobHandler(Stores stores, IRunTrainer trainer, TimeP
     public async Task BeatAsync(JobEntity job, JobProgress progress, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var stage = progress.Stage;
-        await stores.Runs.ChangeAsync(
-            job.RunId,
-            r =>
-            {
-                if (r.JobId != job.Id || r.RunStatus != RunStatus.Started)
-                {
-                    return false;
-                }
-
-                r.Heartbeat = now;
-                r.Stage = stage;
-                return true;
-            },
-            cancellationToken);
+        await stores.Runs.BeatAsync(job.RunId, job, now, r => r.Stage = stage, cancellationToken);
     }
 
     public async Task EndAsync(JobEntity job, JobEnd end, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
@@ -150,19 +137,7 @@ public sealed class TrainingJobHandler(Stores stores, IRunTrainer trainer, TimeP
     }
 
     public async Task ReleaseAsync(JobEntity job, CancellationToken cancellationToken) =>
-        await stores.Runs.ChangeAsync(
-            job.RunId,
-            r =>
-            {
-                if (r.JobId != job.Id || r.RunStatus != RunStatus.Started)
-                {
-                    return false;
-                }
-
-                r.Heartbeat = null;
-                return true;
-            },
-            cancellationToken);
+        await stores.Runs.ReleaseAsync(job.RunId, job, cancellationToken);
 
     public void RecordEnded(string status, string? errorKind) => DashAITelemetry.RecordRunEnded(status, errorKind);
 
