@@ -23,23 +23,22 @@ public static class JobTargets
     /// </summary>
     public static Task<T?> BeatAsync<T>(this EntityStore<T> store, long id, JobEntity job, DateTimeOffset now, Action<T>? progress, CancellationToken cancellationToken)
         where T : EntityBase, IJobTarget, new() =>
-        store.ChangeAsync(
+        store.ChangeWorkingAsync(
             id,
+            job,
             target =>
             {
-                if (target.JobId != job.Id || !target.IsWorking)
-                {
-                    return false;
-                }
-
                 target.Heartbeat = now;
                 progress?.Invoke(target);
-                return true;
             },
             cancellationToken);
 
     /// <summary>Clears the heartbeat of a working target of <paramref name="job"/>, so the next delivery restarts it at once.</summary>
     public static Task<T?> ReleaseAsync<T>(this EntityStore<T> store, long id, JobEntity job, CancellationToken cancellationToken)
+        where T : EntityBase, IJobTarget, new() =>
+        store.ChangeWorkingAsync(id, job, target => target.Heartbeat = null, cancellationToken);
+
+    private static Task<T?> ChangeWorkingAsync<T>(this EntityStore<T> store, long id, JobEntity job, Action<T> change, CancellationToken cancellationToken)
         where T : EntityBase, IJobTarget, new() =>
         store.ChangeAsync(
             id,
@@ -50,7 +49,7 @@ public static class JobTargets
                     return false;
                 }
 
-                target.Heartbeat = null;
+                change(target);
                 return true;
             },
             cancellationToken);
