@@ -15,7 +15,7 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: DashAI.Benchmarks <command> [options]");
     Console.Error.WriteLine("commands: ingest --csv PATH --label COLUMN [--task T]");
-    Console.Error.WriteLine("          train --train PATH --test PATH --label COLUMN --task TASK --model NAME [--params JSON] [--seed N] [--fits N]");
+    Console.Error.WriteLine("          train --train PATH --test PATH --label COLUMN --task TASK --model NAME [--params JSON] [--seed N] [--fits N] [--warm-up true|false]");
     Console.Error.WriteLine("          predict --train PATH --test PATH --label COLUMN --task TASK --model NAME [--seed N]");
     Console.Error.WriteLine("          explain --train PATH --test PATH --label COLUMN --task TASK --model NAME --explainer pfi [--repeats N] [--max-samples N] [--seed N]");
     Console.Error.WriteLine("          queue-latency [--runs N] [--idle-ms M]   (needs 'npm ci' for Azurite)");

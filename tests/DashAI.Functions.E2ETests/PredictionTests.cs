@@ -19,6 +19,8 @@ public sealed class PredictionFixture() : HarnessFixture("src/DashAI.Functions",
     public static IDictionary<string, string> Settings { get; } = new Dictionary<string, string>
     {
         ["DashAI__Training__HeartbeatSeconds"] = "1",
+        // These tests time heartbeats in seconds: no background warm-up competing for the cores.
+        ["DashAI__Training__WarmUp"] = "false",
         ["DashAI__Training__StaleAfterSeconds"] = "5",
     };
 

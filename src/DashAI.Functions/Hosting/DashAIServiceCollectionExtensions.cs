@@ -48,6 +48,8 @@ public static class DashAIServiceCollectionExtensions
         services.AddSingleton<DashAI.Functions.Search.SearchCoordinator>();
         services.AddSingleton<DashAI.Functions.Jobs.IJobHandler, DashAI.Functions.Search.TrialJobHandler>();
         services.AddSingleton<IRunTrainer, MlNetRunTrainer>();
+        services.AddSingleton<TrainingWarmUpService>();
+        services.AddHostedService(sp => sp.GetRequiredService<TrainingWarmUpService>());
 
         // Predictions (#14): options, the per-instance model cache, and the batch job type.
         services.AddOptions<DashAI.Functions.Predictions.PredictionOptions>().BindConfiguration(DashAI.Functions.Predictions.PredictionOptions.SectionName);

@@ -211,8 +211,7 @@ public sealed partial class JobWorker(
         var scopeValues = new System.Collections.Concurrent.ConcurrentDictionary<string, object>();
         using var attemptScope = logger.BeginScope(scopeValues);
         var heartbeat = HeartbeatAsync(handler, job, progress, working, stopHeartbeat.Token);
-        var workRoot = string.IsNullOrWhiteSpace(_options.WorkDirectory) ? Path.GetTempPath() : _options.WorkDirectory;
-        var workDirectory = Path.Combine(workRoot, "dashai-work", $"{handler.Noun.ToLowerInvariant()}-{target}-job-{job.Id}-{Guid.NewGuid():N}");
+        var workDirectory = Path.Combine(_options.WorkRoot(), $"{handler.Noun.ToLowerInvariant()}-{target}-job-{job.Id}-{Guid.NewGuid():N}");
         try
         {
             // Inside the try: if the instance's disk fails here, the heartbeat must still stop and the failure count as

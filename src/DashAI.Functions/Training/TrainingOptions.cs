@@ -27,6 +27,16 @@ public sealed class TrainingOptions
     /// </summary>
     public int InstanceMemoryMB { get; set; }
 
+    /// <summary>
+    /// Whether the worker trains each tabular model a few times on a small made-up set when it starts, in the
+    /// background, so that a fresh instance's first job runs optimized code (a first fit otherwise pays .NET's
+    /// compilation: RidgeRegressor on 200,000 rows 0.20 s instead of 0.06 s). Costs about 8 s of one core at start.
+    /// </summary>
+    public bool WarmUp { get; set; } = true;
+
+    /// <summary>The folder attempts work in: <see cref="WorkDirectory"/> or the system temp folder, then "dashai-work".</summary>
+    public string WorkRoot() => Path.Combine(string.IsNullOrWhiteSpace(WorkDirectory) ? Path.GetTempPath() : WorkDirectory, "dashai-work");
+
     /// <summary>The instance memory in bytes: <see cref="InstanceMemoryMB"/>, or what the runtime reports when it is 0.</summary>
     public long InstanceMemoryBytes() =>
         InstanceMemoryMB > 0 ? InstanceMemoryMB * 1024L * 1024L : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
