@@ -11,6 +11,7 @@ using DashAI.Functions.Training;
 using DashAI.ML;
 using DashAI.ML.Data;
 using DashAI.ML.Optimization;
+using DashAI.Functions.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace DashAI.Functions.Search;
@@ -414,6 +415,7 @@ public sealed partial class SearchCoordinator(Stores stores, IRunTrainer trainer
             if (finished is not null)
             {
                 await stores.Jobs.ChangeAsync(searchJobId, j => JobStatus.IsActive(j.Status) && j.Finish(JobStatus.Succeeded, null, now), cancellationToken);
+                DashAITelemetry.RecordRunEnded("finished", null, search: true);
                 LogSearchFinished(logger, run.Id, best.Number, best.Value ?? double.NaN);
             }
         }
@@ -434,7 +436,12 @@ public sealed partial class SearchCoordinator(Stores stores, IRunTrainer trainer
     public async Task EndSearchAsync(long runId, long searchJobId, RunStatus status, string? reason, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await stores.Runs.ChangeAsync(runId, r => r.EndFor(searchJobId, status, reason, now), cancellationToken);
+        if (await stores.Runs.ChangeAsync(runId, r => r.EndFor(searchJobId, status, reason, now), cancellationToken) is not null)
+        {
+            // Counted once: only the writer that ended the run.
+            DashAITelemetry.RecordRunEnded(status == RunStatus.Cancelled ? "cancelled" : "error", status == RunStatus.Cancelled ? null : "permanent", search: true);
+        }
+
         var jobStatus = status == RunStatus.Cancelled ? JobStatus.Cancelled : JobStatus.Failed;
         await stores.Jobs.ChangeAsync(searchJobId, j => JobStatus.IsActive(j.Status) && j.Finish(jobStatus, reason, now), cancellationToken);
         await CancelTrialsAsync(runId, searchJobId, cancellationToken);

@@ -20,6 +20,9 @@ public static class DashAITelemetry
     public const string Status = "dashai.status";
     public const string ErrorKind = "dashai.error_kind";
 
+    /// <summary>How a run trained: <c>training</c> (one fit) or <c>search</c> (a tuned run's hyperparameter search and refit).</summary>
+    public const string RunKind = "dashai.run_kind";
+
     public static readonly ActivitySource Source = new(Name);
 
     private static readonly Meter Meter = new(Name);
@@ -36,8 +39,12 @@ public static class DashAITelemetry
     /// <summary>Training attempts that ended, by final status (finished, error, cancelled) and error kind.</summary>
     public static readonly Counter<long> RunsEnded = Meter.CreateCounter<long>("dashai.training.runs_ended", "{run}", "Runs that reached a final status");
 
-    public static void RecordRunEnded(string status, string? errorKind) =>
-        RunsEnded.Add(1, new KeyValuePair<string, object?>(Status, status), new KeyValuePair<string, object?>(ErrorKind, errorKind ?? "none"));
+    public static void RecordRunEnded(string status, string? errorKind, bool search = false) =>
+        RunsEnded.Add(
+            1,
+            new KeyValuePair<string, object?>(Status, status),
+            new KeyValuePair<string, object?>(ErrorKind, errorKind ?? "none"),
+            new KeyValuePair<string, object?>(RunKind, search ? "search" : "training"));
 
     /// <summary>Batch prediction attempts that ended, by final status and error kind.</summary>
     public static readonly Counter<long> PredictionsEnded = Meter.CreateCounter<long>("dashai.predictions.ended", "{prediction}", "Batch predictions that reached a final status");

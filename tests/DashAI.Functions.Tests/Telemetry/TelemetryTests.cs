@@ -67,6 +67,32 @@ public sealed class TelemetryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ATunedRunIsCountedOnceWhenItsSearchEndsAsASearchRun()
+    {
+        var dataset = await UploadIrisAsync("iris-telemetry-tuned");
+        var experiment = (await _app.Invoke(
+            _app.Request("POST", query: $"dataset_id={dataset}&task_name=TabularClassificationTask&name=tuned"),
+            _app.Function<ExperimentFunctions>().Create)).AssertStatus(201).Id;
+        var run = (await _app.Invoke(
+            _app.Request("POST", json: new System.Text.Json.Nodes.JsonObject
+            {
+                ["experiment_id"] = experiment, ["model_name"] = "LightGbmClassifier", ["name"] = "tuned",
+                ["parameters"] = System.Text.Json.Nodes.JsonNode.Parse("""{"learning_rate": {"optimize": true, "lower_bound": 0.05, "upper_bound": 0.2}, "number_of_iterations": 20}"""),
+                ["optimizer"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "Random", ["n_trials"] = 2, ["parallelism"] = 1, ["seed"] = 1 },
+            }),
+            _app.Function<RunFunctions>().Create)).AssertStatus(201).Id;
+        (await _app.Invoke(_app.Request("POST", query: $"run_id={run}"), _app.Function<JobFunctions>().Enqueue)).AssertStatus(201);
+
+        await _host.DrainAsync();
+
+        Assert.Equal(RunStatus.Finished, (await _app.Stores.Runs.GetAsync(run, default)).RunStatus);
+        _app.Services.GetRequiredService<MeterProvider>().ForceFlush();
+        // Only a search's end records run_kind "search" (searches of tests running in parallel may add to it; without
+        // the search's own count there would be none at all).
+        Assert.True(Sum(_metrics.Snapshot(), "dashai.training.runs_ended", (DashAITelemetry.Status, "finished"), (DashAITelemetry.RunKind, "search")) >= 1);
+    }
+
+    [Fact]
     public async Task TrainingARunEmitsStageSpansWithItsIdsMetricsAndScopedLogs()
     {
         // Other tests train runs with the same ids in parallel (each on its own tables): this test's spans and logs
@@ -110,7 +136,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.True(HistogramCount(metrics, "dashai.training.queue_wait") >= 2);
         Assert.True(HistogramCount(metrics, "dashai.training.fit_duration", (DashAITelemetry.Model, "LogisticRegression")) >= 1);
         Assert.True(Sum(metrics, "dashai.datasets.rows_ingested") >= 300);
-        Assert.True(Sum(metrics, "dashai.training.runs_ended", (DashAITelemetry.Status, "finished"), (DashAITelemetry.ErrorKind, "none")) >= 1);
+        Assert.True(Sum(metrics, "dashai.training.runs_ended", (DashAITelemetry.Status, "finished"), (DashAITelemetry.ErrorKind, "none"), (DashAITelemetry.RunKind, "training")) >= 1);
         Assert.True(Sum(metrics, "dashai.training.runs_ended", (DashAITelemetry.Status, "error"), (DashAITelemetry.ErrorKind, "permanent")) >= 1);
 
         // Logs: the run's lines carry its ids in their scope.
