@@ -57,7 +57,7 @@ internal sealed class FeatureSpace
         var inputs = new MixedRowsView(new RowTable(schema, 0), 0, 0, (_, _) => 0).Schema;
         var featured = featurizer.GetOutputSchema(inputs);
         var slots = ColumnOfEachSlot(schema, featured);
-        if (slots is null || featured[predictor.FeatureColumnName].Type is not VectorDataViewType { Size: > 0 } vector || vector.Size != slots.Length)
+        if (slots is null || featured.GetColumnOrNull(predictor.FeatureColumnName)?.Type is not VectorDataViewType { Size: > 0 } vector || vector.Size != slots.Length)
         {
             return null;
         }
