@@ -66,7 +66,9 @@ internal static class ExplainerFlow
         {
             ["run_id"] = run,
             ["explainer_name"] = "FeatureContributions",
-            ["parameters"] = new JsonObject { ["rows"] = rows, ["n_samples"] = 4000 },
+            // About 10 s of scoring on a quiet machine since explainers featurize once (4,000 samples took 5 s): long enough
+            // for a cancel at the next heartbeat and a kill mid-run.
+            ["parameters"] = new JsonObject { ["rows"] = rows, ["n_samples"] = 8000 },
         });
         await api.AssertSuccessAsync(response);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
