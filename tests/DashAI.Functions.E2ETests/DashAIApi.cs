@@ -14,7 +14,10 @@ public sealed class DashAIApi(HttpClient client, HarnessLog log)
 
     public HttpClient Client => client;
 
-    public async Task<long> UploadIrisAsync(string name)
+    public Task<long> UploadIrisAsync(string name) => UploadSampleAsync("iris.csv", name);
+
+    /// <summary>Uploads a reference dataset of samples/ for classification (80/10/10, seed 42).</summary>
+    public async Task<long> UploadSampleAsync(string sample, string name)
     {
         var parameters = new JsonObject
         {
@@ -35,9 +38,9 @@ public sealed class DashAIApi(HttpClient client, HarnessLog log)
         };
         using var form = new MultipartFormDataContent();
         form.Add(new StringContent(parameters.ToJsonString(), Encoding.UTF8, "application/json"), "params");
-        var file = new ByteArrayContent(await File.ReadAllBytesAsync(RepoPaths.Sample("iris.csv")));
+        var file = new ByteArrayContent(await File.ReadAllBytesAsync(RepoPaths.Sample(sample)));
         file.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
-        form.Add(file, "file", "iris.csv");
+        form.Add(file, "file", sample);
 
         using var response = await client.PostAsync("api/v1/dataset", form);
         return await ReadIdAsync(response);

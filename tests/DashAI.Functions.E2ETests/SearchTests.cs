@@ -85,6 +85,34 @@ internal static class PatientApi
     }
 }
 
+/// <summary>The calls both search test classes make: a tuned LightGbmClassifier run on a sample, its trials and trial jobs.</summary>
+internal static class SearchFlow
+{
+    public static async Task<long> TunedRunAsync(DashAIApi api, string file, JsonObject parameters, JsonObject optimizer)
+    {
+        var unique = Guid.NewGuid().ToString("N")[..8];
+        var dataset = await api.UploadSampleAsync(file, $"{file}-{unique}");
+        var experiment = await api.CreateExperimentAsync(dataset, $"exp-{unique}");
+        using var response = await api.Client.PostAsJsonAsync("api/v1/run", new JsonObject
+        {
+            ["experiment_id"] = experiment,
+            ["model_name"] = "LightGbmClassifier",
+            ["name"] = $"tuned-{unique}",
+            ["parameters"] = parameters,
+            ["optimizer"] = optimizer,
+        });
+        return await api.ReadIdAsync(response);
+    }
+
+    public static Task<JsonArray> TrialsAsync(HttpClient client, long runId) =>
+        PatientApi.GetAsync<JsonArray>(client, $"api/v1/run/{runId}/trials");
+
+    public static async Task<List<JsonObject>> TrialJobsAsync(HttpClient client, long runId) =>
+        [.. (await PatientApi.GetAsync<JsonArray>(client, "api/v1/job?status=all"))
+            .Select(j => j!.AsObject())
+            .Where(j => j["type"]!.GetValue<int>() == 3 && j["run_id"]!.GetValue<long>() == runId)];
+}
+
 /// <summary>A fixture of its own for the test that kills the fixture's worker.</summary>
 public sealed class KilledSearchFixture() : SearchFixture("dashai-search-killed");
 
@@ -95,55 +123,12 @@ public sealed class SearchTests(SearchFixture fixture) : IClassFixture<SearchFix
 
     private readonly DashAIApi _api = new(fixture.Client, fixture.Log);
 
-    private async Task<long> UploadAsync(HttpClient client, string file, string name)
-    {
-        var parameters = new JsonObject
-        {
-            ["task_name"] = "TabularClassificationTask",
-            ["dataloader"] = "CSVDataLoader",
-            ["dataset_name"] = name,
-            ["outputs_columns"] = new JsonArray(),
-            ["splits"] = new JsonObject { ["train_size"] = 0.8, ["test_size"] = 0.1, ["val_size"] = 0.1, ["seed"] = 42, ["shuffle"] = true, ["stratify"] = false },
-            ["dataloader_params"] = new JsonObject { ["separator"] = "," },
-        };
-        using var form = new MultipartFormDataContent();
-        form.Add(new StringContent(parameters.ToJsonString(), Encoding.UTF8, "application/json"), "params");
-        var content = new ByteArrayContent(await File.ReadAllBytesAsync(RepoPaths.Sample(file)));
-        content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
-        form.Add(content, "file", file);
-        using var response = await client.PostAsync("api/v1/dataset", form);
-        return await _api.ReadIdAsync(response);
-    }
-
-    private async Task<long> TunedRunAsync(string file, JsonObject parameters, JsonObject optimizer)
-    {
-        var unique = Guid.NewGuid().ToString("N")[..8];
-        var dataset = await UploadAsync(fixture.Client, file, $"{file}-{unique}");
-        var experiment = await _api.CreateExperimentAsync(dataset, $"exp-{unique}");
-        using var response = await fixture.Client.PostAsJsonAsync("api/v1/run", new JsonObject
-        {
-            ["experiment_id"] = experiment,
-            ["model_name"] = "LightGbmClassifier",
-            ["name"] = $"tuned-{unique}",
-            ["parameters"] = parameters,
-            ["optimizer"] = optimizer,
-        });
-        return await _api.ReadIdAsync(response);
-    }
-
-    private static Task<JsonArray> TrialsAsync(HttpClient client, long runId) =>
-        PatientApi.GetAsync<JsonArray>(client, $"api/v1/run/{runId}/trials");
-
-    private static async Task<List<JsonObject>> TrialJobsAsync(HttpClient client, long runId) =>
-        [.. (await PatientApi.GetAsync<JsonArray>(client, "api/v1/job?status=all"))
-            .Select(j => j!.AsObject())
-            .Where(j => j["type"]!.GetValue<int>() == 3 && j["run_id"]!.GetValue<long>() == runId)];
-
     [Fact]
     public async Task ATunedRunsTrialsRunInParallelOnTwoInstancesNoneLostOrDoubledAndTheBestParametersAreStored()
     {
         await using var second = await fixture.StartAnotherInstanceAsync("dashai-search-second");
-        var runId = await TunedRunAsync(
+        var runId = await SearchFlow.TunedRunAsync(
+            _api,
             "iris.csv",
             JsonNode.Parse("""
                 {"learning_rate": {"optimize": true, "lower_bound": 0.01, "upper_bound": 0.3},
@@ -157,10 +142,10 @@ public sealed class SearchTests(SearchFixture fixture) : IClassFixture<SearchFix
         var run = await PatientApi.WaitForEndAsync(fixture.Client, runId, SearchTimeout, fixture.Log);
 
         Assert.True(run["status"]!.GetValue<int>() == DashAIApi.Finished, $"{run.ToJsonString()}{Environment.NewLine}{fixture.Log.Tail()}");
-        var trials = await TrialsAsync(fixture.Client, runId);
+        var trials = await SearchFlow.TrialsAsync(fixture.Client, runId);
         Assert.Equal(Enumerable.Range(0, 12), trials.Select(t => t!["number"]!.GetValue<int>()).Order());
         Assert.All(trials, t => Assert.Contains(t!["status"]!.GetValue<string>(), new[] { "finished", "stopped" }));
-        var jobs = await TrialJobsAsync(fixture.Client, runId);
+        var jobs = await SearchFlow.TrialJobsAsync(fixture.Client, runId);
         Assert.Equal(12, jobs.Count);
         Assert.All(jobs, j => Assert.Equal("succeeded", j["status"]!.GetValue<string>()));
         Assert.Equal(12, run["trials_done"]!.GetValue<int>());
@@ -197,56 +182,13 @@ public sealed class KilledTrialTests(KilledSearchFixture fixture) : IClassFixtur
 
     private readonly DashAIApi _api = new(fixture.Client, fixture.Log);
 
-    private async Task<long> UploadAsync(HttpClient client, string file, string name)
-    {
-        var parameters = new JsonObject
-        {
-            ["task_name"] = "TabularClassificationTask",
-            ["dataloader"] = "CSVDataLoader",
-            ["dataset_name"] = name,
-            ["outputs_columns"] = new JsonArray(),
-            ["splits"] = new JsonObject { ["train_size"] = 0.8, ["test_size"] = 0.1, ["val_size"] = 0.1, ["seed"] = 42, ["shuffle"] = true, ["stratify"] = false },
-            ["dataloader_params"] = new JsonObject { ["separator"] = "," },
-        };
-        using var form = new MultipartFormDataContent();
-        form.Add(new StringContent(parameters.ToJsonString(), Encoding.UTF8, "application/json"), "params");
-        var content = new ByteArrayContent(await File.ReadAllBytesAsync(RepoPaths.Sample(file)));
-        content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
-        form.Add(content, "file", file);
-        using var response = await client.PostAsync("api/v1/dataset", form);
-        return await _api.ReadIdAsync(response);
-    }
-
-    private async Task<long> TunedRunAsync(string file, JsonObject parameters, JsonObject optimizer)
-    {
-        var unique = Guid.NewGuid().ToString("N")[..8];
-        var dataset = await UploadAsync(fixture.Client, file, $"{file}-{unique}");
-        var experiment = await _api.CreateExperimentAsync(dataset, $"exp-{unique}");
-        using var response = await fixture.Client.PostAsJsonAsync("api/v1/run", new JsonObject
-        {
-            ["experiment_id"] = experiment,
-            ["model_name"] = "LightGbmClassifier",
-            ["name"] = $"tuned-{unique}",
-            ["parameters"] = parameters,
-            ["optimizer"] = optimizer,
-        });
-        return await _api.ReadIdAsync(response);
-    }
-
-    private static Task<JsonArray> TrialsAsync(HttpClient client, long runId) =>
-        PatientApi.GetAsync<JsonArray>(client, $"api/v1/run/{runId}/trials");
-
-    private static async Task<List<JsonObject>> TrialJobsAsync(HttpClient client, long runId) =>
-        [.. (await PatientApi.GetAsync<JsonArray>(client, "api/v1/job?status=all"))
-            .Select(j => j!.AsObject())
-            .Where(j => j["type"]!.GetValue<int>() == 3 && j["run_id"]!.GetValue<long>() == runId)];
-
     [Fact]
     public async Task ATrialWhoseWorkerIsKilledMidFitIsRestartedOnAnotherInstanceAndCountedOnce()
     {
         // One instance starts the search; the trial shows running from its claim on, before its splits are read and fitted, so the kill lands mid-trial.
         var first = fixture.Harness;
-        var runId = await TunedRunAsync(
+        var runId = await SearchFlow.TunedRunAsync(
+            _api,
             "digits.csv",
             JsonNode.Parse("""{"learning_rate": {"optimize": true, "lower_bound": 0.05, "upper_bound": 0.1}, "number_of_iterations": 120}""")!.AsObject(),
             new JsonObject { ["name"] = "Random", ["n_trials"] = 2, ["parallelism"] = 1 });
@@ -257,7 +199,7 @@ public sealed class KilledTrialTests(KilledSearchFixture fixture) : IClassFixtur
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (running is null && DateTime.UtcNow < deadline)
         {
-            running = (await TrialsAsync(client, runId)).Select(t => t!.AsObject()).FirstOrDefault(t => t["status"]!.GetValue<string>() == "running");
+            running = (await SearchFlow.TrialsAsync(client, runId)).Select(t => t!.AsObject()).FirstOrDefault(t => t["status"]!.GetValue<string>() == "running");
             await Task.Delay(100);
         }
 
@@ -270,7 +212,7 @@ public sealed class KilledTrialTests(KilledSearchFixture fixture) : IClassFixtur
         await Task.Delay(TimeSpan.FromSeconds(7));
         await using var survivor = await fixture.StartAnotherInstanceAsync("dashai-search-survivor");
         using var survivorClient = survivor.CreateClient();
-        var trialJob = (await TrialJobsAsync(survivorClient, runId)).Single(j => j["target_id"]!.GetValue<long>() == running!["id"]!.GetValue<long>());
+        var trialJob = (await SearchFlow.TrialJobsAsync(survivorClient, runId)).Single(j => j["target_id"]!.GetValue<long>() == running!["id"]!.GetValue<long>());
         Assert.Equal("running", trialJob["status"]!.GetValue<string>());
         var message = new JsonObject { ["job_id"] = trialJob["id"]!.GetValue<long>(), ["run_id"] = runId, ["type"] = 3, ["target_id"] = running!["id"]!.GetValue<long>() };
         await fixture.Queue("training-jobs").SendMessageAsync(message.ToJsonString());
@@ -279,11 +221,11 @@ public sealed class KilledTrialTests(KilledSearchFixture fixture) : IClassFixtur
 
         Assert.True(run["status"]!.GetValue<int>() == DashAIApi.Finished, run.ToJsonString());
         Assert.Equal(2, run["trials_done"]!.GetValue<int>());
-        var trials = await TrialsAsync(survivorClient, runId);
+        var trials = await SearchFlow.TrialsAsync(survivorClient, runId);
         Assert.Equal([0, 1], trials.Select(t => t!["number"]!.GetValue<int>()).Order());
         var restarted = await PatientApi.GetAsync<JsonObject>(survivorClient, $"api/v1/job/{trialJob["id"]!.GetValue<long>()}");
         Assert.Equal("succeeded", restarted!["status"]!.GetValue<string>());
         Assert.Equal(2, restarted["attempts"]!.GetValue<int>());
-        Assert.Equal(2, (await TrialJobsAsync(survivorClient, runId)).Count);
+        Assert.Equal(2, (await SearchFlow.TrialJobsAsync(survivorClient, runId)).Count);
     }
 }
