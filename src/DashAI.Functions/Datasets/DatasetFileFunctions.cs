@@ -99,16 +99,8 @@ public sealed class DatasetFileFunctions(Stores stores)
     {
         var dataset = await stores.Datasets.GetAsync(RequestInput.ParseId(id), cancellationToken);
         var blob = stores.Storage.Container(stores.Storage.Names.DatasetsContainer).GetBlobClient(DatasetBlobs.Original(dataset.Id));
-        try
-        {
-            var stream = await blob.OpenReadAsync(cancellationToken: cancellationToken);
-            var name = string.IsNullOrEmpty(dataset.FileName) ? $"dataset-{dataset.Id}" : Path.GetFileName(dataset.FileName);
-            return TypedResults.Stream(stream, "application/octet-stream", name);
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            throw new NotFoundException($"The original file of dataset {dataset.Id} is missing.");
-        }
+        var name = string.IsNullOrEmpty(dataset.FileName) ? $"dataset-{dataset.Id}" : Path.GetFileName(dataset.FileName);
+        return await ApiResults.BlobAsync(blob, "application/octet-stream", name, $"The original file of dataset {dataset.Id} is missing.", cancellationToken);
     }
 
     private static JsonNode? Typed(string value, ColumnType type)

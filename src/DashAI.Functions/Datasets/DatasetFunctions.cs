@@ -68,10 +68,7 @@ public sealed class DatasetFunctions(Stores stores)
         string id,
         CancellationToken cancellationToken)
     {
-        RequestInput.ValidateIfMatch(request);
-        await RequestInput.ReadAsync(request, [], cancellationToken);
-        var dataset = await stores.Datasets.GetAsync(RequestInput.ParseId(id), cancellationToken);
-        var ifMatch = RequestInput.IfMatch(request, dataset.ETag);
+        var (dataset, ifMatch) = await RequestInput.ReadDeleteAsync(request, stores.Datasets, id, cancellationToken);
         if (await stores.Experiments.AnyAsync(Azure.Data.Tables.TableClient.CreateQueryFilter($"DatasetId eq {dataset.Id}"), cancellationToken))
         {
             throw new ConflictException($"Dataset {dataset.Id} is used by an experiment; delete its experiments first.");

@@ -100,10 +100,7 @@ public sealed class ExperimentFunctions(Stores stores, RunFiles runFiles)
         string id,
         CancellationToken cancellationToken)
     {
-        RequestInput.ValidateIfMatch(request);
-        await RequestInput.ReadAsync(request, [], cancellationToken);
-        var experiment = await stores.Experiments.GetAsync(RequestInput.ParseId(id), cancellationToken);
-        var ifMatch = RequestInput.IfMatch(request, experiment.ETag);
+        var (experiment, ifMatch) = await RequestInput.ReadDeleteAsync(request, stores.Experiments, id, cancellationToken);
         var runs = await stores.Runs.ListAsync(TableClient.CreateQueryFilter($"ExperimentId eq {experiment.Id}"), cancellationToken);
         if (runs.FirstOrDefault(r => r.RunStatus is RunStatus.Delivered or RunStatus.Started) is { } busy)
         {

@@ -131,15 +131,7 @@ public sealed partial class ExplainerFunctions(Stores stores, JobWorker worker, 
         }
 
         var blob = stores.Storage.Container(stores.Storage.Names.ArtifactsContainer).GetBlobClient(ExplainerEntity.PlotBlobName(explainer.Id, (int)row));
-        try
-        {
-            var stream = await blob.OpenReadAsync(cancellationToken: cancellationToken);
-            return TypedResults.Stream(stream, "image/png");
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            throw new NotFoundException($"The plot of explainer {explainer.Id} is missing.");
-        }
+        return await ApiResults.BlobAsync(blob, "image/png", null, $"The plot of explainer {explainer.Id} is missing.", cancellationToken);
     }
 
     [Function("DeleteExplainer")]
@@ -149,10 +141,7 @@ public sealed partial class ExplainerFunctions(Stores stores, JobWorker worker, 
         string id,
         CancellationToken cancellationToken)
     {
-        RequestInput.ValidateIfMatch(request);
-        await RequestInput.ReadAsync(request, [], cancellationToken);
-        var explainer = await stores.Explainers.GetAsync(RequestInput.ParseId(id), cancellationToken);
-        var ifMatch = RequestInput.IfMatch(request, explainer.ETag);
+        var (explainer, ifMatch) = await RequestInput.ReadDeleteAsync(request, stores.Explainers, id, cancellationToken);
         if (explainer.ExplainerStatus is ExplainerStatus.Queued or ExplainerStatus.Started)
         {
             throw new ConflictException($"Explainer {explainer.Id} is queued or running; cancel its job {explainer.JobId} first.");

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
+using DashAI.Functions.Storage;
 using DashAI.ML;
 using Microsoft.AspNetCore.Http;
 
@@ -310,6 +311,20 @@ public sealed class RequestInput
         }
 
         return (found, query, node);
+    }
+
+    /// <summary>
+    /// What a DELETE names: its If-Match header checked, no query or body field allowed, then the object (404 when
+    /// it is not there) and the ETag the delete must match.
+    /// </summary>
+    public static async Task<(T Entity, ETag IfMatch)> ReadDeleteAsync<T>(HttpRequest request, EntityStore<T> store, string id, CancellationToken cancellationToken)
+        where T : EntityBase, new()
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ValidateIfMatch(request);
+        await ReadAsync(request, [], cancellationToken);
+        var entity = await store.GetAsync(ParseId(id), cancellationToken);
+        return (entity, IfMatch(request, entity.ETag));
     }
 
     /// <summary>

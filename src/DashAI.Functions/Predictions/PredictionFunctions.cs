@@ -191,15 +191,8 @@ public sealed partial class PredictionFunctions(
             throw new NotFoundException($"Prediction {prediction.Id} has no file: its status is {prediction.Status}.");
         }
 
-        try
-        {
-            var stream = await Container.GetBlobClient(PredictionBlobs.Output(prediction.Id)).OpenReadAsync(cancellationToken: cancellationToken);
-            return TypedResults.Stream(stream, "text/csv", $"prediction-{prediction.Id}.csv");
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            throw new NotFoundException($"The file of prediction {prediction.Id} is missing.");
-        }
+        return await ApiResults.BlobAsync(
+            Container.GetBlobClient(PredictionBlobs.Output(prediction.Id)), "text/csv", $"prediction-{prediction.Id}.csv", $"The file of prediction {prediction.Id} is missing.", cancellationToken);
     }
 
     [Function("DeletePrediction")]
@@ -209,10 +202,7 @@ public sealed partial class PredictionFunctions(
         string id,
         CancellationToken cancellationToken)
     {
-        RequestInput.ValidateIfMatch(request);
-        await RequestInput.ReadAsync(request, [], cancellationToken);
-        var prediction = await stores.Predictions.GetAsync(RequestInput.ParseId(id), cancellationToken);
-        var ifMatch = RequestInput.IfMatch(request, prediction.ETag);
+        var (prediction, ifMatch) = await RequestInput.ReadDeleteAsync(request, stores.Predictions, id, cancellationToken);
         if (PredictionStatus.IsActive(prediction.Status))
         {
             throw new ConflictException($"Prediction {prediction.Id} is {prediction.Status}; cancel its job {prediction.JobId} first.");

@@ -190,15 +190,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files, DashAI.Functions
         }
 
         var blob = stores.Storage.Container(stores.Storage.Names.ModelsContainer).GetBlobClient(RunFiles.ModelBlobName(run.Id));
-        try
-        {
-            var stream = await blob.OpenReadAsync(cancellationToken: cancellationToken);
-            return TypedResults.Stream(stream, "application/zip", $"run-{run.Id}-model.zip");
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            throw new NotFoundException($"The model file of run {run.Id} is missing.");
-        }
+        return await ApiResults.BlobAsync(blob, "application/zip", $"run-{run.Id}-model.zip", $"The model file of run {run.Id} is missing.", cancellationToken);
     }
 
     [Function("DeleteRun")]
@@ -208,10 +200,7 @@ public sealed class RunFunctions(Stores stores, RunFiles files, DashAI.Functions
         string id,
         CancellationToken cancellationToken)
     {
-        RequestInput.ValidateIfMatch(request);
-        await RequestInput.ReadAsync(request, [], cancellationToken);
-        var run = await stores.Runs.GetAsync(RequestInput.ParseId(id), cancellationToken);
-        var ifMatch = RequestInput.IfMatch(request, run.ETag);
+        var (run, ifMatch) = await RequestInput.ReadDeleteAsync(request, stores.Runs, id, cancellationToken);
         if (run.RunStatus is RunStatus.Delivered or RunStatus.Started)
         {
             throw new ConflictException($"Run {run.Id} is queued or training; cancel its job first.");
