@@ -33,8 +33,8 @@ public sealed class PredictionTests(PredictionFixture fixture, ITestOutputHelper
     private const int BatchRows = 300_000;
 
     /// <summary>
-    /// The killed-worker batch: about 7 s of scoring on a quiet machine, so that the kill lands while it scores (300,000
-    /// rows took 1.5 s there, and a heartbeat showing progress could come just before the batch ended).
+    /// The killed-worker batch: five times the 300,000 rows that one quiet run scored in 1.5 s (a heartbeat showing
+    /// progress came just before that batch ended and the kill landed too late), so the kill lands while it scores.
     /// </summary>
     private const int KilledBatchRows = 1_500_000;
     private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(4);

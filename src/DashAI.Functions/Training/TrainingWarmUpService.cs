@@ -36,8 +36,9 @@ public sealed partial class TrainingWarmUpService(IOptions<TrainingOptions> opti
         {
             // The worker is stopping.
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or DashAI.ML.InvalidInputException)
+        catch (Exception e)
         {
+            // Whatever went wrong, the worker goes on: an exception escaping a hosted service would stop the host.
             LogWarmUpFailed(logger, e);
         }
         finally
