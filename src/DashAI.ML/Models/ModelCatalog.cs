@@ -188,6 +188,14 @@ public static class ModelCatalog
             Integer("number_of_leaves", 31, 2, 131_072, "Maximum leaves per tree."),
             Integer("minimum_example_count_per_leaf", 20, 1, 1_000_000, "Minimum training rows in a leaf."),
             Integer("maximum_bin_count_per_feature", 255, 2, 65_535, "Histogram bins per feature."),
+            // LightGBM's own default is 3 rows per bin; with 1, a small training set can be split between any two
+            // distinct values (up to the bin count), as scikit-learn's HistGradientBoosting does. Large sets
+            // fill every bin anyway.
+            Integer("minimum_example_count_per_bin", 1, 1, 1_000_000, "Minimum training rows in a histogram bin."),
+            // ML.NET's default is 0.1; LightGBM's own and HistGradientBoosting's is 1e-3. With 0.1, leaves whose rows
+            // are already well predicted (small second derivatives) stop splitting early, which costs small sets
+            // accuracy (breast_cancer, 341 training rows: see RESULTS.md, hyperparameter search).
+            LogScale(Number("minimum_child_weight", 0.001, 0, 1e6, "Minimum sum of the loss's second derivatives (hessians) in a leaf.")),
             LogScale(Number("l2_regularization", 0.0, 0, 1e6, "L2 penalty on leaf values.")),
             LogScale(Number("l1_regularization", 0.0, 0, 1e6, "L1 penalty on leaf values.")),
             Number("feature_fraction", 1.0, 0, 1, "Fraction of features considered per tree.", exclusiveMinimum: true),
@@ -196,6 +204,7 @@ public static class ModelCatalog
         (ml, s, p) =>
         {
             var booster = CreateBooster(p);
+            var rowsPerBin = p.GetInt32("minimum_example_count_per_bin");
             if (classification)
             {
                 return ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
@@ -212,7 +221,7 @@ public static class ModelCatalog
                     Deterministic = true,
                     Silent = true,
                     Booster = booster,
-                });
+                }).WithMinimumDataInBin(rowsPerBin);
             }
 
             return ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
@@ -228,7 +237,7 @@ public static class ModelCatalog
                 Deterministic = true,
                 Silent = true,
                 Booster = booster,
-            });
+            }).WithMinimumDataInBin(rowsPerBin);
         })
     {
         BoostingRoundsParameter = "number_of_iterations",
@@ -244,6 +253,7 @@ public static class ModelCatalog
         };
         booster.L2Regularization = p.GetDouble("l2_regularization");
         booster.L1Regularization = p.GetDouble("l1_regularization");
+        booster.MinimumChildWeight = p.GetDouble("minimum_child_weight");
         booster.FeatureFraction = p.GetDouble("feature_fraction");
         if (booster is not GossBooster.Options && p.GetDouble("subsample_fraction") < 1)
         {
