@@ -20,17 +20,14 @@ import subprocess
 import sys
 
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import train_test_split
 
-from compare_sklearn import DATA, HERE, REFERENCE
+from compare_sklearn import CLASSIFICATION, DATA, HERE, REFERENCE, REGRESSION, write_splits
 
 
-def run(bench, folder, label, task, model, parameters):
-    result = subprocess.run(bench + ["train", "--train", os.path.join(folder, "train.csv"),
-                                     "--test", os.path.join(folder, "test.csv"), "--label", label, "--task", task,
-                                     "--model", model, "--params", parameters, "--fits", "1"],
+def run(bench, train_path, test_path, label, task, model, parameters):
+    result = subprocess.run(bench + ["train", "--train", train_path, "--test", test_path, "--label", label,
+                                     "--task", task, "--model", model, "--params", parameters, "--fits", "1"],
                             capture_output=True, text=True, check=True)
     metrics = json.loads(result.stdout.strip().splitlines()[-1])["metrics"]["test"]
     return metrics["r2"] if task == "RegressionTask" else metrics["accuracy"]
@@ -53,17 +50,13 @@ def main():
         model = "LightGbmRegressor" if regression else "LightGbmClassifier"
         frame = pd.read_csv(os.path.join(DATA, file))
         rows = []
+        counterpart = (REGRESSION if regression else CLASSIFICATION)[model][1]
         for split in range(1, args.splits + 1):
-            train, test = train_test_split(frame, test_size=0.2, random_state=split,
-                                           stratify=None if regression else frame[label])
-            folder = os.path.join(args.out, name, str(split))
-            os.makedirs(folder, exist_ok=True)
-            train.to_csv(os.path.join(folder, "train.csv"), index=False)
-            test.to_csv(os.path.join(folder, "test.csv"), index=False)
-            counterpart = (HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier)(random_state=0)
-            predicted = counterpart.fit(train.drop(columns=[label]), train[label]).predict(test.drop(columns=[label]))
+            paths = write_splits(args.out, os.path.join(name, str(split)), frame, label, task, seed=split)
+            train, test = (pd.read_csv(path) for path in paths)
+            predicted = counterpart().fit(train.drop(columns=[label]), train[label]).predict(test.drop(columns=[label]))
             sklearn = r2_score(test[label], predicted) if regression else accuracy_score(test[label], predicted)
-            rows.append((sklearn, run(bench, folder, label, task, model, args.a), run(bench, folder, label, task, model, args.b)))
+            rows.append((sklearn, run(bench, *paths, label, task, model, args.a), run(bench, *paths, label, task, model, args.b)))
         means = [statistics.mean(r[i] for r in rows) for i in range(3)]
         print(f"{name:16} {means[0]:12.4f} {means[1]:8.4f} {means[2]:8.4f} {sum(r[2] > r[1] for r in rows):4} "
               f"{sum(r[2] < r[1] for r in rows):4}", flush=True)

@@ -91,11 +91,11 @@ REGRESSION = {
 }
 
 
-def write_splits(out, name, frame, label, task):
+def write_splits(out, name, frame, label, task, seed=0):
     folder = os.path.join(out, name)
     os.makedirs(folder, exist_ok=True)
     stratify = frame[label] if task != "RegressionTask" else None
-    train, test = train_test_split(frame, test_size=0.2, random_state=0, stratify=stratify)
+    train, test = train_test_split(frame, test_size=0.2, random_state=seed, stratify=stratify)
     paths = os.path.join(folder, "train.csv"), os.path.join(folder, "test.csv")
     train.to_csv(paths[0], index=False)
     test.to_csv(paths[1], index=False)

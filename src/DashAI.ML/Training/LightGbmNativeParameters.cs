@@ -27,7 +27,7 @@ internal static class LightGbmNativeParameters
     }
 
     /// <summary>The parameter dictionary of a LightGBM trainer (what the native library receives when it fits).</summary>
-    internal static Dictionary<string, object> Parameters(object trainer)
+    private static Dictionary<string, object> Parameters(object trainer)
     {
         for (var type = trainer.GetType(); type is not null; type = type.BaseType)
         {
